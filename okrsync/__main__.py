@@ -1,0 +1,3 @@
+from okrsync.cli import main
+
+main()

@@ -1,0 +1,89 @@
+"""The sheet's vocabulary: column names, health words, KR types.
+
+The names here are the contract's header texts. Everything after ``read`` speaks in
+these canonical names, so a team's own header texts (``[columns]`` in the config) never
+leak past the reader.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Col(StrEnum):
+    """Canonical column names, in the contract's order."""
+
+    ID = "ID"
+    OBJECTIVE = "Objective"
+    KEY_RESULT = "Key Result"
+    OWNER = "Owner"
+    OWNER_EMAIL = "Owner Email"
+    TEAM = "Team"
+    TYPE = "Type"
+    START = "Start"
+    TARGET = "Target"
+    CURRENT = "Current"
+    OWNER_HEALTH = "Owner Health"
+    CHECKIN_DATE = "Check-in Date"
+    COMMENT = "Comment"
+    BLOCKERS = "Blockers"
+    NEXT_STEPS = "Next Steps"
+    CADENCE = "Cadence"
+    DUE_DATE = "Due Date"
+    # Computed by okrsync.
+    PROGRESS = "Progress"
+    EXPECTED = "Expected"
+    HEALTH = "Health"
+    OVERDUE = "Overdue"
+    DAYS_SINCE = "Days Since Check-in"
+    NEXT_CHECKIN = "Next Check-in"
+    TREND = "Trend"
+    SYNC_NOTES = "Sync Notes"
+
+
+OWNER_COLUMNS: tuple[Col, ...] = tuple(Col)[: tuple(Col).index(Col.DUE_DATE) + 1]
+COMPUTED_COLUMNS: tuple[Col, ...] = tuple(Col)[len(OWNER_COLUMNS) :]
+REQUIRED_HEADERS: tuple[Col, ...] = (Col.OBJECTIVE, Col.KEY_RESULT, Col.OWNER, Col.TARGET)
+
+# How computed cells are written; backends turn these into number formats.
+PERCENT_COLUMNS = frozenset({Col.PROGRESS, Col.EXPECTED})
+DATE_COLUMNS = frozenset({Col.NEXT_CHECKIN})
+INTEGER_COLUMNS = frozenset({Col.DAYS_SINCE})
+
+
+class Health(StrEnum):
+    """The computed (and the owner's) health of a KR."""
+
+    DONE = "done"
+    ON_TRACK = "on track"
+    AT_RISK = "at risk"
+    OFF_TRACK = "off track"
+
+
+# Worst first: an objective's health is its weakest KR's.
+HEALTH_ORDER: tuple[Health, ...] = (Health.OFF_TRACK, Health.AT_RISK, Health.ON_TRACK, Health.DONE)
+
+
+class KrType(StrEnum):
+    """How a KR's Current is measured against its Target."""
+
+    INCREASE = "increase"
+    DECREASE = "decrease"
+    AT_LEAST = "at least"
+    AT_MOST = "at most"
+    BOOLEAN = "boolean"
+    PERCENT = "percent"
+
+
+def normalize_header(text: object) -> str:
+    """Fold a header for matching: case-insensitive, outer space trimmed, inner runs of one.
+
+    >>> normalize_header("  check-in   DATE ")
+    'check-in date'
+    """
+    if text is None:
+        return ""
+    return " ".join(str(text).split()).casefold()
+
+
+CANONICAL_BY_KEY: dict[str, Col] = {normalize_header(c.value): c for c in Col}

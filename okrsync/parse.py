@@ -1,0 +1,277 @@
+"""Read spreadsheet cells as numbers, dates, booleans and words, a whole column at a time.
+
+Every parser takes a column of raw cells (``object`` dtype: ``None``, ``str``, ``int``,
+``float``, :class:`~okrsync.backends.base.Percent`, ``date``, ``datetime``, ``bool``) and
+returns the parsed values plus a ``bad`` mask of the cells that were not blank and could
+not be read. Nothing here raises on bad input: a bad cell becomes a Sync Note upstream.
+
+Whole-column ``str`` methods and ``pd.to_numeric``/``pd.to_datetime`` do the work; the
+word columns (Type, Health, Cadence) map their few distinct values through a dict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from okrsync.backends.base import Percent
+from okrsync.columns import Health, KrType
+
+__all__ = [
+    "Cadence",
+    "Parsed",
+    "is_blank",
+    "parse_cadence",
+    "parse_cadences",
+    "parse_dates",
+    "parse_done",
+    "parse_emails",
+    "parse_health",
+    "parse_numbers",
+    "parse_types",
+    "text_of",
+]
+
+# Google Sheets and Excel count days from 1899-12-30 (Lotus's 1900 leap-year bug included).
+SERIAL_EPOCH = pd.Timestamp("1899-12-30")
+_MIN_DATE = pd.Timestamp("1900-01-01")
+_MAX_DATE = pd.Timestamp("2199-12-31")
+
+_NUMBER_RE = (
+    r"^(?P<sign>[+\-−]?)\s*(?P<cur>[$€£¥])?\s*(?P<sign2>[+\-−]?)"
+    r"(?P<body>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
+    r"\s*(?P<pct>%)?$"
+)
+_ISO_DATE_RE = r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+EMAIL_RE = r"^[^@\s,;:<>\"'()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+
+
+class Parsed(NamedTuple):
+    """Parsed values, and the cells that were entered but could not be read."""
+
+    values: pd.Series
+    bad: pd.Series
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often a KR is checked in: a number of days, or of calendar months."""
+
+    days: int = 0
+    months: int = 0
+
+
+def _kinds(raw: pd.Series) -> pd.Series:
+    # type() per cell is a C call; the masks below are vectorised comparisons on it.
+    return raw.map(type, na_action=None)
+
+
+def text_of(raw: pd.Series) -> pd.Series:
+    """The stripped text of string cells; ``NaN`` for every other kind of cell."""
+    strings = raw.where(_kinds(raw) == str)
+    return strings.astype(object).str.strip()
+
+
+def is_blank(raw: pd.Series) -> pd.Series:
+    """Cells that are empty: ``None``, ``NaN``, or only white space."""
+    text = text_of(raw)
+    return raw.isna() | (text == "").fillna(value=False).astype(bool)
+
+
+def _number_mask(kinds: pd.Series) -> pd.Series:
+    return kinds.isin([int, float, np.int64, np.float64, Percent])
+
+
+def parse_numbers(raw: pd.Series) -> Parsed:
+    """Numbers from number cells and from text like ``1,200``, ``3.5``, ``75%``, ``$1,200``, ``-4``.
+
+    Returns float values (``NaN`` for blank or bad). Use :func:`percent_mask` to learn
+    which cells were written as percentages.
+    """
+    values, _pct, bad = _numbers(raw)
+    return Parsed(values, bad)
+
+
+def percent_mask(raw: pd.Series) -> pd.Series:
+    """Cells written as a percentage: ``75%`` as text, or a number cell shown as percent."""
+    return _numbers(raw)[1]
+
+
+def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    kinds = _kinds(raw)
+    numeric = _number_mask(kinds)
+    values = pd.Series(np.nan, index=raw.index, dtype="float64")
+    values[numeric] = raw[numeric].astype("float64")
+    pct = (kinds == Percent).to_numpy().copy()
+    text = text_of(raw)
+    has_text = text.notna() & (text != "")
+    if has_text.any():
+        parts = text[has_text].str.extract(_NUMBER_RE)
+        ok = parts["body"].notna()
+        body = pd.to_numeric(parts["body"].str.replace(",", "", regex=False), errors="coerce")
+        minus = (parts["sign"].isin(["-", "−"])) ^ (parts["sign2"].isin(["-", "−"]))
+        is_pct = parts["pct"].eq("%")
+        number = body.where(~minus, -body) / np.where(is_pct, 100.0, 1.0)
+        values[has_text] = number.where(ok)
+        pct[has_text.to_numpy()] = (is_pct & ok).to_numpy()
+    blank = is_blank(raw)
+    bad = ~blank & (values.isna() | ~np.isfinite(values.fillna(0.0)))
+    values[bad] = np.nan
+    return values, pd.Series(pct, index=raw.index), bad
+
+
+def parse_dates(raw: pd.Series, formats: Sequence[str] = ()) -> Parsed:
+    """Dates from date cells, serial numbers, ISO text (``2026-11-20``) and ``formats``.
+
+    Returns ``datetime64`` values at midnight (``NaT`` for blank or bad). A date outside
+    1900..2199 is bad: it is a typo, not a plan.
+    """
+    kinds = _kinds(raw)
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    is_date = kinds.isin([dt.date, dt.datetime, pd.Timestamp])
+    if is_date.any():
+        out[is_date] = pd.to_datetime(raw[is_date].map(_as_datetime), errors="coerce")
+    numeric = _number_mask(kinds)
+    if numeric.any():
+        serial = raw[numeric].astype("float64")
+        ok = serial.between(1, 2958465)  # 1899-12-31 .. 9999-12-31 in serial days
+        days = pd.to_timedelta(np.floor(serial.where(ok, np.nan)), unit="D")
+        out[numeric] = SERIAL_EPOCH + days
+    text = text_of(raw)
+    pending = text.notna() & (text != "")
+    if pending.any():
+        iso = pending & text.str.match(_ISO_DATE_RE).fillna(value=False).astype(bool)
+        if iso.any():
+            out[iso] = pd.to_datetime(text[iso], format="ISO8601", errors="coerce")
+        pending &= ~iso
+        for fmt in formats:
+            if not pending.any():
+                break
+            got = pd.to_datetime(text[pending], format=fmt, errors="coerce")
+            hit = got.notna()
+            out[hit[hit].index] = got[hit]
+            pending[hit[hit].index] = False
+    out = out.dt.normalize()
+    out[(out < _MIN_DATE) | (out > _MAX_DATE)] = pd.NaT
+    bad = ~is_blank(raw) & out.isna()
+    return Parsed(out, bad)
+
+
+def _as_datetime(value: Any) -> Any:
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return value
+    return dt.datetime(value.year, value.month, value.day)
+
+
+def _map_words(raw: pd.Series, lookup: Callable[[Hashable], Any]) -> Parsed:
+    """Map each distinct cell through ``lookup`` (``None`` = unreadable). Few distinct values."""
+    blank = is_blank(raw)
+    keys = raw.where(~blank)
+    table = {k: lookup(k) for k in keys.dropna().unique()}
+    values = keys.map(table).astype(object)
+    values = values.where(values.notna(), None)
+    bad = ~blank & values.isna()
+    return Parsed(values, bad)
+
+
+def _word(value: Hashable) -> str:
+    return re.sub(r"[\s_\-]+", " ", str(value).strip().casefold())
+
+
+_HEALTH_WORDS = {
+    "on track": Health.ON_TRACK,
+    "ontrack": Health.ON_TRACK,
+    "green": Health.ON_TRACK,
+    "at risk": Health.AT_RISK,
+    "yellow": Health.AT_RISK,
+    "amber": Health.AT_RISK,
+    "off track": Health.OFF_TRACK,
+    "offtrack": Health.OFF_TRACK,
+    "red": Health.OFF_TRACK,
+}
+
+
+def parse_health(raw: pd.Series) -> Parsed:
+    """Owner Health words: on track / at risk / off track, and green / amber / red etc."""
+    return _map_words(raw, lambda v: _HEALTH_WORDS.get(_word(v)))
+
+
+_TYPE_WORDS = {_word(t.value): t for t in KrType} | {
+    "atleast": KrType.AT_LEAST,
+    "atmost": KrType.AT_MOST,
+    "bool": KrType.BOOLEAN,
+    "yes/no": KrType.BOOLEAN,
+    "%": KrType.PERCENT,
+}
+
+
+def parse_types(raw: pd.Series) -> Parsed:
+    """KR Type words (``increase``, ``at least``, ...); blank stays ``None`` (inferred later)."""
+    return _map_words(raw, lambda v: _TYPE_WORDS.get(_word(v)))
+
+
+_DONE_WORDS = {"done": True, "yes": True, "true": True, "1": True, "x": True, "✓": True}
+_DONE_WORDS |= {"✔": True, "no": False, "false": False, "0": False}
+
+
+def parse_done(raw: pd.Series) -> Parsed:
+    """Boolean Current: ``done``/``yes``/``true``/``1``/``x``/``✓`` or ``no``/``false``/``0``.
+
+    Returns floats, 1.0 for done and 0.0 for not done; blank is not done (0.0).
+    """
+
+    def lookup(v: Hashable) -> float | None:
+        if isinstance(v, bool):
+            return float(v)
+        if isinstance(v, int | float) and v in (0, 1):
+            return float(v)
+        found = _DONE_WORDS.get(_word(v))
+        return None if found is None else float(found)
+
+    values, bad = _map_words(raw, lookup)
+    return Parsed(values.astype("float64").fillna(0.0), bad)
+
+
+_CADENCE_WORDS = {
+    "weekly": Cadence(days=7),
+    "biweekly": Cadence(days=14),
+    "bi weekly": Cadence(days=14),
+    "fortnightly": Cadence(days=14),
+    "monthly": Cadence(months=1),
+}
+_DAYS_RE = re.compile(r"^(\d+)\s*(?:d|days?)?$")
+
+
+def parse_cadence(value: object) -> Cadence | None:
+    """One Cadence cell: ``weekly``, ``biweekly``, ``monthly``, ``10`` or ``10d``; else ``None``."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        days = float(value)
+        return Cadence(days=int(days)) if days.is_integer() and 0 < days <= 366 else None
+    word = _word(value)
+    if word in _CADENCE_WORDS:
+        return _CADENCE_WORDS[word]
+    if (m := _DAYS_RE.match(word)) and 0 < int(m[1]) <= 366:
+        return Cadence(days=int(m[1]))
+    return None
+
+
+def parse_cadences(raw: pd.Series) -> Parsed:
+    """A Cadence column; values are :class:`Cadence` (``None`` for blank or bad)."""
+    return _map_words(raw, parse_cadence)
+
+
+def parse_emails(raw: pd.Series) -> Parsed:
+    """Owner Email: one plain address (a list, a name or a header break is bad)."""
+    text = text_of(raw)
+    ok = text.str.fullmatch(EMAIL_RE).fillna(value=False).astype(bool)
+    values = text.where(ok, None).astype(object)
+    bad = ~is_blank(raw) & ~ok
+    return Parsed(values.where(~bad, None), bad)
