@@ -206,7 +206,9 @@ class _Checker:
             return default
         value = data[key]
         # bool is an int to Python, never to a config author.
-        if isinstance(value, kind) and not (isinstance(value, bool) and bool not in _as_tuple(kind)):
+        if isinstance(value, kind) and not (
+            isinstance(value, bool) and bool not in _as_tuple(kind)
+        ):
             return value
         self.problems.append(f"{where}{key} must be {describe}, not {value!r}")
         return default
@@ -333,7 +335,7 @@ def _cycle(c: _Checker, data: Mapping[str, Any]) -> CycleConfig | None:
 
     if parse_cadence(cadence) is None:
         c.problems.append(
-            f'{w}default_cadence must be weekly, biweekly, monthly or a number of days, '
+            f"{w}default_cadence must be weekly, biweekly, monthly or a number of days, "
             f"not {cadence!r}"
         )
     if start is None or end is None:
@@ -369,14 +371,16 @@ def _email(c: _Checker, data: Mapping[str, Any]) -> EmailConfig:
     sender = c.get(t, "from", w, str, "okrsync@example.com", "an email address")
     c.check(EMAIL_RE.match(sender) is not None, f"{w}from must be an email address, not {sender!r}")
     managers = _string_list(c, t, "managers", w)
-    domains = tuple(d.strip().lstrip("@").casefold() for d in _string_list(c, t, "allowed_domains", w))
+    domains = tuple(
+        d.strip().lstrip("@").casefold() for d in _string_list(c, t, "allowed_domains", w)
+    )
     team_managers: dict[str, tuple[str, ...]] = {}
     tm = t.get("team_managers", {})
     if not isinstance(tm, dict):
         c.problems.append(f"{w}team_managers must be a table of team = [addresses]")
         tm = {}
-    for team, addrs in tm.items():
-        team_managers[team] = _string_list(c, tm, team, f"[email.team_managers] ")
+    for team in tm:
+        team_managers[team] = _string_list(c, tm, team, "[email.team_managers] ")
     for addr in (*managers, *(a for v in team_managers.values() for a in v)):
         if EMAIL_RE.match(addr) is None:
             c.problems.append(f"{w}{addr!r} is not an email address")
@@ -393,7 +397,10 @@ def _email(c: _Checker, data: Mapping[str, Any]) -> EmailConfig:
     c.check(0 < port < 65536, f"{w}smtp_port must be between 1 and 65535, not {port}")
     starttls = c.get(t, "smtp_starttls", w, bool, True, "true or false")
     ssl = c.get(t, "smtp_ssl", w, bool, False, "true or false")
-    c.check(not (starttls and ssl and "smtp_starttls" in t), f"{w}use smtp_ssl or smtp_starttls, not both")
+    c.check(
+        not (starttls and ssl and "smtp_starttls" in t),
+        f"{w}use smtp_ssl or smtp_starttls, not both",
+    )
     return EmailConfig(
         transport=Transport(transport),
         outbox=c.path(c.get(t, "outbox", w, str, "outbox", "a folder path")) or Path("outbox"),
@@ -458,4 +465,3 @@ def _columns(c: _Checker, data: Mapping[str, Any]) -> dict[str, Col]:
             continue
         out[normalize_header(header)] = col
     return out
-

@@ -8,6 +8,7 @@ contain secrets.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 
@@ -77,8 +78,17 @@ class RowIssue:
 
 
 def quote(value: object) -> str:
-    """Quote a cell for a message: ``"abc"``, with inner quotes doubled and long text cut."""
-    text = str(value)
+    """Quote a cell as the owner sees it: ``"abc"``, ``"5"``, ``"2026-11-20"``; long text cut."""
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    elif isinstance(value, dt.datetime) and value.time() == dt.time():
+        text = value.date().isoformat()
+    elif isinstance(value, dt.date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    # A quoted cell must stay on one line of Sync Notes and of any message.
+    text = " ".join(text.split())
     if len(text) > 60:
         text = text[:57] + "..."
     return '"' + text.replace('"', '""') + '"'

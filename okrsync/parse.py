@@ -26,7 +26,9 @@ from okrsync.columns import Health, KrType
 __all__ = [
     "Cadence",
     "Parsed",
+    "cell_kinds",
     "is_blank",
+    "number_mask",
     "parse_cadence",
     "parse_cadences",
     "parse_dates",
@@ -35,6 +37,7 @@ __all__ = [
     "parse_health",
     "parse_numbers",
     "parse_types",
+    "percent_mask",
     "text_of",
 ]
 
@@ -49,7 +52,9 @@ _NUMBER_RE = (
     r"\s*(?P<pct>%)?$"
 )
 _ISO_DATE_RE = r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-EMAIL_RE = r"^[^@\s,;:<>\"'()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+# One plain address: no display name, list separator, quote or line break can get through.
+EMAIL_RE = rf"^[^@\s,;:<>\"'()\[\]\\]+@{_LABEL}(?:\.{_LABEL})+$"
 
 
 class Parsed(NamedTuple):
@@ -67,14 +72,14 @@ class Cadence:
     months: int = 0
 
 
-def _kinds(raw: pd.Series) -> pd.Series:
+def cell_kinds(raw: pd.Series) -> pd.Series:
     # type() per cell is a C call; the masks below are vectorised comparisons on it.
     return raw.map(type, na_action=None)
 
 
 def text_of(raw: pd.Series) -> pd.Series:
     """The stripped text of string cells; ``NaN`` for every other kind of cell."""
-    strings = raw.where(_kinds(raw) == str)
+    strings = raw.where(cell_kinds(raw).isin([str]))
     return strings.astype(object).str.strip()
 
 
@@ -84,7 +89,7 @@ def is_blank(raw: pd.Series) -> pd.Series:
     return raw.isna() | (text == "").fillna(value=False).astype(bool)
 
 
-def _number_mask(kinds: pd.Series) -> pd.Series:
+def number_mask(kinds: pd.Series) -> pd.Series:
     return kinds.isin([int, float, np.int64, np.float64, Percent])
 
 
@@ -104,8 +109,8 @@ def percent_mask(raw: pd.Series) -> pd.Series:
 
 
 def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    kinds = _kinds(raw)
-    numeric = _number_mask(kinds)
+    kinds = cell_kinds(raw)
+    numeric = number_mask(kinds)
     values = pd.Series(np.nan, index=raw.index, dtype="float64")
     values[numeric] = raw[numeric].astype("float64")
     pct = (kinds == Percent).to_numpy().copy()
@@ -132,12 +137,12 @@ def parse_dates(raw: pd.Series, formats: Sequence[str] = ()) -> Parsed:
     Returns ``datetime64`` values at midnight (``NaT`` for blank or bad). A date outside
     1900..2199 is bad: it is a typo, not a plan.
     """
-    kinds = _kinds(raw)
+    kinds = cell_kinds(raw)
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     is_date = kinds.isin([dt.date, dt.datetime, pd.Timestamp])
     if is_date.any():
         out[is_date] = pd.to_datetime(raw[is_date].map(_as_datetime), errors="coerce")
-    numeric = _number_mask(kinds)
+    numeric = number_mask(kinds)
     if numeric.any():
         serial = raw[numeric].astype("float64")
         ok = serial.between(1, 2958465)  # 1899-12-31 .. 9999-12-31 in serial days

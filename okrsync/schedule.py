@@ -42,6 +42,4 @@ def parse_at(text: str) -> At:
         hour, minute = int(m["h"]), int(m["m"])
         if hour < 24 and minute < 60:
             return At(day=m["day"], hour=hour, minute=minute)
-    raise ValueError(
-        f'{text!r} is not a schedule; use "monday 09:00", "daily 08:30" or "every 1h"'
-    )
+    raise ValueError(f'{text!r} is not a schedule; use "monday 09:00", "daily 08:30" or "every 1h"')

@@ -1,0 +1,240 @@
+"""The embedded default backend: a local ``.xlsx`` workbook, through openpyxl.
+
+Reads with openpyxl's read-only mode (fast, values as last calculated). Writes by loading
+the workbook in full, setting only the cells asked for, and saving to a temporary file
+beside the original that then replaces it, so a crash or a full disk never leaves half a
+workbook. Nothing is saved when nothing changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as dt
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.cell.cell import Cell as XlCell
+from openpyxl.styles import Font
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from okrsync.backends.base import Cell, CellChange, Percent, SheetBackend, SheetTable
+from okrsync.columns import DATE_COLUMNS, INTEGER_COLUMNS, PERCENT_COLUMNS
+from okrsync.config import SheetConfig
+from okrsync.errors import ConfigError, SheetError, SheetLayoutError
+
+__all__ = ["XlsxBackend"]
+
+PERCENT_FORMAT = "0%"
+DATE_FORMAT = "yyyy-mm-dd"
+INTEGER_FORMAT = "0"
+
+
+class XlsxBackend(SheetBackend):
+    """A check-in worksheet in a local workbook.
+
+    :param sheet: ``[sheet]`` of the config; ``path`` is the workbook.
+    """
+
+    def __init__(self, sheet: SheetConfig) -> None:
+        if sheet.path is None:  # config.py requires it; a direct caller may not
+            raise ConfigError('Set [sheet] path to the .xlsx workbook to use backend = "xlsx".')
+        self.path = Path(sheet.path)
+        self.worksheet = sheet.worksheet
+        self._stamp: tuple[int, int] | None = None
+
+    def location(self) -> str:
+        return str(self.path.resolve())
+
+    # --- reading ------------------------------------------------------------------
+
+    def read(self, extra: Sequence[str] = ()) -> dict[str, SheetTable | None]:
+        with self._open(read_only=True) as wb:
+            if self.worksheet not in wb.sheetnames:
+                raise SheetLayoutError(
+                    f'Workbook {self.path} has no worksheet "{self.worksheet}" (it has '
+                    f"{_titles(wb.sheetnames)}); set [sheet] worksheet to one of them."
+                )
+            tables: dict[str, SheetTable | None] = {self.worksheet: _table(wb[self.worksheet])}
+            for title in extra:
+                tables[title] = _table(wb[title]) if title in wb.sheetnames else None
+        return tables
+
+    # --- writing ------------------------------------------------------------------
+
+    def write(self, changes: Sequence[CellChange]) -> None:
+        if not changes:
+            return
+        with self._editing() as wb:
+            ws = wb[self.worksheet]
+            header_style = _last_header(ws)
+            for change in changes:
+                cell = ws.cell(row=change.row, column=change.col)
+                _set(cell, change.value)
+                if change.row == 1:
+                    if header_style is not None:
+                        _copy_style(header_style, cell)
+                elif change.value is not None:
+                    _format(cell, change.column)
+
+    def append_rows(
+        self, worksheet: str, header: Sequence[str], rows: Sequence[Sequence[Cell]]
+    ) -> None:
+        if not rows:
+            return
+        with self._editing() as wb:
+            if worksheet in wb.sheetnames:
+                ws = wb[worksheet]
+                row = ws.max_row + 1
+            else:
+                ws = wb.create_sheet(worksheet)
+                for col, text in enumerate(header, start=1):
+                    _set(ws.cell(row=1, column=col), text)
+                    ws.cell(row=1, column=col).font = Font(bold=True)
+                ws.freeze_panes = "A2"
+                row = 2
+            for values in rows:
+                for col, value in enumerate(values, start=1):
+                    cell = ws.cell(row=row, column=col)
+                    _set(cell, value)
+                    if isinstance(value, dt.date):
+                        cell.number_format = DATE_FORMAT
+                row += 1
+
+    # --- plumbing -----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _open(self, *, read_only: bool) -> Iterator[Workbook]:
+        if not self.path.exists():
+            raise ConfigError(
+                f"Workbook {self.path} not found; check [sheet] path in the config, or "
+                "create a workbook with `okrsync init`."
+            )
+        try:
+            stat = self.path.stat()
+            wb = openpyxl.load_workbook(
+                self.path, read_only=read_only, data_only=read_only, keep_links=True
+            )
+        except PermissionError as e:
+            raise SheetError(
+                f"Workbook {self.path} cannot be read ({e.strerror}); check its permissions."
+            ) from e
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+            raise SheetError(
+                f"Workbook {self.path} is not a readable .xlsx file ({type(e).__name__}); "
+                "open it in a spreadsheet program and save it as .xlsx."
+            ) from e
+        if read_only:
+            self._stamp = (stat.st_mtime_ns, stat.st_size)
+        try:
+            yield wb
+        finally:
+            wb.close()
+
+    @contextlib.contextmanager
+    def _editing(self) -> Iterator[Workbook]:
+        """Load in full, let the caller edit, save atomically; refuse if someone else has it."""
+        _refuse_if_open_elsewhere(self.path)
+        with self._open(read_only=False) as wb:
+            stat = self.path.stat()
+            if self._stamp is not None and self._stamp != (stat.st_mtime_ns, stat.st_size):
+                raise SheetError(
+                    f"Workbook {self.path} changed while okrsync was syncing; nothing was "
+                    "written. Run the sync again."
+                )
+            yield wb
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{self.path.stem}.", suffix=".tmp.xlsx", dir=self.path.parent
+            )
+            os.close(fd)
+            try:
+                wb.save(tmp)
+                shutil.copymode(self.path, tmp)
+                os.replace(tmp, self.path)
+            except OSError as e:
+                raise SheetError(
+                    f"Workbook {self.path} could not be saved ({e.strerror}); it is unchanged. "
+                    "Check the disk and permissions, then run the sync again."
+                ) from e
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+            new = self.path.stat()
+            self._stamp = (new.st_mtime_ns, new.st_size)
+
+
+def _refuse_if_open_elsewhere(path: Path) -> None:
+    # LibreOffice and Excel leave these beside a workbook they have open; saving under
+    # them would lose the other program's unsaved edits, or theirs would lose ours.
+    for lock in (path.with_name(f".~lock.{path.name}#"), path.with_name(f"~${path.name}")):
+        if lock.exists():
+            raise SheetError(
+                f"Workbook {path} is open in another program (found {lock.name}); close it "
+                "there and run the sync again."
+            )
+
+
+def _titles(names: Sequence[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names) or "no worksheets"
+
+
+def _table(ws: Any) -> SheetTable:
+    rows = ws.iter_rows()
+    try:
+        first = next(rows)
+    except StopIteration:
+        return SheetTable(title=ws.title, header=[], rows=[])
+    header = ["" if c.value is None else str(c.value) for c in first]
+    body = [[_value(c) for c in row] for row in rows]
+    # Trailing empty rows (formatted but blank) are not rows of the table.
+    while body and all(v is None or v == "" for v in body[-1]):
+        body.pop()
+    return SheetTable(title=ws.title, header=header, rows=body)
+
+
+def _value(cell: Any) -> Cell:
+    value = cell.value
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        fmt = getattr(cell, "number_format", "") or ""
+        if "%" in fmt:
+            return Percent(value)
+    if isinstance(value, dt.time | dt.timedelta):
+        return str(value)
+    return value
+
+
+def _set(cell: XlCell, value: Cell) -> None:
+    cell.value = value
+    if isinstance(value, str):
+        # openpyxl treats a string starting with "=" as a formula; sheet text never is one.
+        cell.data_type = "s"
+
+
+def _format(cell: XlCell, column: str) -> None:
+    if column in PERCENT_COLUMNS:
+        cell.number_format = PERCENT_FORMAT
+    elif column in DATE_COLUMNS:
+        cell.number_format = DATE_FORMAT
+    elif column in INTEGER_COLUMNS:
+        cell.number_format = INTEGER_FORMAT
+
+
+def _last_header(ws: Worksheet) -> XlCell | None:
+    last = None
+    for cell in ws[1]:
+        if cell.value not in (None, ""):
+            last = cell
+    return last
+
+
+def _copy_style(source: XlCell, target: XlCell) -> None:
+    if source.has_style:
+        target._style = copy.copy(source._style)

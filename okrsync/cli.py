@@ -1,0 +1,204 @@
+"""The ``okrsync`` command line: a thin layer over the library in :mod:`okrsync.pipeline`.
+
+Every library error is an :class:`~okrsync.errors.OkrsyncError` carrying its exit code;
+this module is the one place that turns them into ``Error: ...`` and an exit status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from okrsync import __version__
+from okrsync.cli_options import common
+from okrsync.config import Config, load_config
+from okrsync.errors import OkrsyncError
+from okrsync.pipeline import SyncResult, check, sync
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("okrsync")
+
+
+class Failure(click.ClickException):
+    """An OkrsyncError on its way out: ``Error: <sentence>`` and its exit code."""
+
+    def __init__(self, error: OkrsyncError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+
+def reports_errors(f: F) -> F:
+    """Turn library errors into one clear sentence and the documented exit code."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except OkrsyncError as e:
+            raise Failure(e) from e
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="OKRSYNC_CONFIG",
+    help="The config file (also OKRSYNC_CONFIG). Default: config/okrsync.toml.",
+)
+@click.option("-v", "--verbose", count=True, help="Say more (-vv for debug detail).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.version_option(__version__, prog_name="okrsync")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool) -> None:
+    """Sync an OKR check-in sheet: validate rows, compute health, write status, email notes."""
+    level = (
+        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    )
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    ctx.obj = {"config_path": config_path, "quiet": quiet, "verbose": verbose}
+
+
+def _config(ctx: click.Context) -> Config:
+    return load_config(ctx.obj["config_path"])
+
+
+def _resolve_today(config: Config, today: dt.date | None) -> dt.date:
+    if today is not None:
+        return today
+    return dt.datetime.now(ZoneInfo(config.schedule.timezone)).date()
+
+
+@cli.command("sync")
+@common()
+@click.pass_context
+@reports_errors
+def sync_command(
+    ctx: click.Context, today: dt.date | None, dry_run: bool, json_output: bool
+) -> None:
+    """Read, validate, compute, write okrsync's columns, and send the emails that are due."""
+    config = _config(ctx)
+    result = sync(config, today=_resolve_today(config, today), dry_run=dry_run)
+    _report(ctx, result, json_output, verb="sync")
+
+
+@cli.command("validate")
+@common(dry_run=False)
+@click.pass_context
+@reports_errors
+def validate_command(ctx: click.Context, today: dt.date | None, json_output: bool) -> None:
+    """Read and validate the sheet only; write and send nothing."""
+    config = _config(ctx)
+    result = check(config, today=_resolve_today(config, today))
+    _report(ctx, result, json_output, verb="validate")
+
+
+@cli.command("demo")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Scratch folder for the demo (must be empty or new). Default: a new temporary folder.",
+)
+@common(dry_run=False)
+@click.pass_context
+@reports_errors
+def demo_command(
+    ctx: click.Context, directory: Path | None, today: dt.date | None, json_output: bool
+) -> None:
+    """Run the main job on a bundled example workbook in a scratch folder."""
+    from okrsync.demo import DEMO_TODAY, prepare_demo
+
+    config = prepare_demo(directory)
+    result = sync(config, today=today or DEMO_TODAY)
+    _report(ctx, result, json_output, verb="sync")
+    if not json_output and not ctx.obj["quiet"]:
+        assert config.source is not None
+        folder = config.source.parent
+        click.echo(
+            f"\nDemo folder: {folder}\n"
+            f"  workbook:  {result.location}\n"
+            "             (sheet Check-ins: okrsync's columns are on the right)\n"
+            f"  config:    {config.source}\n"
+            f"  emails:    {config.email.outbox}/  (.eml files; open them in a mail program)\n"
+            f"Run it again with: okrsync --config {config.source} sync --today {result.today}"
+        )
+
+
+# --- output -------------------------------------------------------------------------
+
+
+def _report(ctx: click.Context, result: SyncResult, json_output: bool, *, verb: str) -> None:
+    if json_output:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if ctx.obj["quiet"]:
+        return
+    console = Console(file=click.get_text_stream("stdout"), highlight=False, soft_wrap=True)
+    counts = result.health_counts()
+    cells = sum(1 for c in result.changes if c.row > 1)
+    table = Table(
+        title=f"okrsync {verb} — {result.today.isoformat()} — {result.location}",
+        title_justify="left",
+        show_header=False,
+        box=box.SIMPLE,
+    )
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("KRs", str(len(result.table)))
+    table.add_row("rows with errors", str(result.error_rows))
+    table.add_row("warnings", str(result.warning_count))
+    for health, n in counts.items():
+        table.add_row(health, str(n))
+    table.add_row("overdue check-ins", str(result.overdue))
+    if verb == "sync":
+        table.add_row("cells written" if not result.dry_run else "cells to write", str(cells))
+    console.print(table)
+    if result.issues:
+        console.print(f"Problems ({len(result.issues)}), also in each row's Sync Notes:")
+        for issue in result.issues:
+            kind = "error  " if issue.error else "warning"
+            # Sheet text is untrusted: print it as is, never as rich markup.
+            console.print(f"  {kind} {issue}", markup=False)
+    if result.dry_run and verb == "sync":
+        console.print(f"Dry run: would write {cells} cell(s); nothing was changed.")
+        for c in result.changes:
+            console.print(f"  row {c.row}, {c.column}: {c.old!r} -> {c.value!r}", markup=False)
+    for key, value in result.extras.items():
+        lines = value.summary_lines() if hasattr(value, "summary_lines") else []
+        for line in lines:
+            console.print(line, markup=False)
+        del key
+
+
+def main() -> None:
+    """Console-script entry point: never a bare traceback."""
+    try:
+        cli.main(prog_name="okrsync", standalone_mode=True)
+    except Exception as e:
+        if "-vv" in sys.argv or "--verbose" in sys.argv:
+            raise
+        click.echo(
+            f"Error: okrsync failed unexpectedly ({type(e).__name__}: {e}); re-run with -vv "
+            "for details and report it.",
+            err=True,
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

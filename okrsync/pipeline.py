@@ -1,0 +1,179 @@
+"""One sync, stage by stage: read, validate, compute, diff, write (then history and email).
+
+This is the library API the CLI stands on::
+
+    from okrsync import load_config, sync
+    result = sync(load_config("config/okrsync.toml"), today=datetime.date(2026, 11, 16))
+    print(result.summary())
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from okrsync.backends import SheetBackend, open_backend
+from okrsync.backends.base import CellChange
+from okrsync.columns import Col, Health
+from okrsync.compute import compute
+from okrsync.config import Config
+from okrsync.diff import plan_changes
+from okrsync.errors import RowIssue
+from okrsync.read import read_table
+from okrsync.validate import validate
+
+__all__ = ["SyncResult", "check", "sync"]
+
+
+@dataclass
+class SyncResult:
+    """What one run found and did.
+
+    :param table: one row per KR (non-blank sheet row): the typed owner columns, the
+        computed columns as written, ``row`` (sheet row) and ``error``.
+    :param issues: every problem found, by row.
+    :param changes: the cells written (or, with ``dry_run``, that would be).
+    """
+
+    table: pd.DataFrame
+    issues: list[RowIssue]
+    changes: list[CellChange]
+    today: dt.date
+    location: str
+    dry_run: bool = False
+    wrote: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def error_rows(self) -> int:
+        return int(self.table["error"].sum())
+
+    @property
+    def warning_count(self) -> int:
+        return sum(1 for i in self.issues if not i.error)
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for i in self.issues if i.error)
+
+    def health_counts(self) -> dict[str, int]:
+        """KRs per computed health, in the contract's order (rows with errors left out)."""
+        counts = Counter(self.table[Col.HEALTH].dropna())
+        return {h.value: counts.get(h.value, 0) for h in Health}
+
+    @property
+    def overdue(self) -> int:
+        return int((self.table[Col.OVERDUE] == "yes").sum())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (what ``--json`` prints)."""
+        cells = [c for c in self.changes if c.row > 1]
+        out: dict[str, Any] = {
+            "today": self.today.isoformat(),
+            "location": self.location,
+            "dry_run": self.dry_run,
+            "rows": len(self.table),
+            "rows_with_errors": self.error_rows,
+            "errors": self.error_count,
+            "warnings": self.warning_count,
+            "health": self.health_counts(),
+            "overdue": self.overdue,
+            "cells_changed": len(cells),
+            "columns_added": [c.column for c in self.changes if c.row == 1],
+            "ids_filled": [c.value for c in cells if c.column == Col.ID],
+            "problems": [
+                {
+                    "row": i.row,
+                    "column": i.column,
+                    "value": _jsonable(i.value),
+                    "message": i.note,
+                    "severity": "error" if i.error else "warning",
+                }
+                for i in self.issues
+            ],
+        }
+        if self.dry_run:
+            out["would_write"] = [
+                {
+                    "row": c.row,
+                    "column": c.column,
+                    "old": _jsonable(c.old),
+                    "new": _jsonable(c.value),
+                }
+                for c in self.changes
+            ]
+        for key, value in self.extras.items():
+            out[key] = value.to_dict() if hasattr(value, "to_dict") else value
+        return out
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def check(config: Config, *, today: dt.date, backend: SheetBackend | None = None) -> SyncResult:
+    """Read, validate and compute; write and send nothing (``okrsync validate``)."""
+    return _run(config, today=today, backend=backend, dry_run=True, apply=False)
+
+
+def sync(
+    config: Config,
+    *,
+    today: dt.date,
+    dry_run: bool = False,
+    backend: SheetBackend | None = None,
+) -> SyncResult:
+    """Run one sync: read, validate, compute, write the changed cells.
+
+    :param dry_run: plan everything, change nothing.
+    :raises OkrsyncError: the sheet cannot be read or written (see :mod:`okrsync.errors`).
+    """
+    return _run(config, today=today, backend=backend, dry_run=dry_run, apply=not dry_run)
+
+
+def _run(
+    config: Config,
+    *,
+    today: dt.date,
+    backend: SheetBackend | None,
+    dry_run: bool,
+    apply: bool,
+) -> SyncResult:
+    own = backend is None
+    backend = backend or open_backend(config)
+    try:
+        tables = backend.read()
+        frame = read_table(tables[backend.worksheet], config)  # type: ignore[arg-type]
+        checked = validate(frame, config, today)
+        computed = compute(checked, config, today)
+        changes = plan_changes(frame, computed, checked.id_fills)
+        if apply and changes:
+            backend.write(changes)
+        table = checked.kr.drop(columns=["_days", "_months", "_met"])
+        table[Col.CADENCE] = checked.kr[Col.CADENCE]
+        table = table.join(computed)
+        table["row"] = table.index.astype(int)
+        table["error"] = checked.error
+        return SyncResult(
+            table=table,
+            issues=checked.issues,
+            changes=changes,
+            today=today,
+            location=backend.location(),
+            dry_run=dry_run,
+            wrote=apply and bool(changes),
+        )
+    finally:
+        if own:
+            backend.close()

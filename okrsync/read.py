@@ -1,0 +1,103 @@
+"""Find the contract's columns in a worksheet and lay its rows out as a DataFrame.
+
+Headers match case-insensitively, ignoring surrounding and repeated spaces; ``[columns]``
+maps a team's own header texts onto the contract's names. Columns okrsync does not know
+are left out of the frame (and so are never written).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from okrsync.backends.base import SheetTable
+from okrsync.columns import CANONICAL_BY_KEY, COMPUTED_COLUMNS, Col, normalize_header
+from okrsync.config import Config
+from okrsync.errors import SheetLayoutError
+from okrsync.parse import is_blank
+
+__all__ = ["Frame", "read_table"]
+
+#: Headers the sheet must have: without them no row can be understood.
+REQUIRED_HEADERS = (Col.OBJECTIVE, Col.KEY_RESULT, Col.OWNER)
+
+
+@dataclass
+class Frame:
+    """The check-in worksheet as okrsync sees it.
+
+    :param raw: the non-blank rows, indexed by sheet row number, one ``object`` column per
+        canonical column found (cells as the backend typed them).
+    :param positions: canonical column -> 1-based sheet column, for the columns found.
+    :param width: the 1-based column of the last non-blank header (new columns go after it).
+    :param blank_rows: the rows skipped as blank, with any leftover computed cells, indexed
+        by sheet row number (okrsync clears what it once wrote there).
+    """
+
+    title: str
+    raw: pd.DataFrame
+    positions: dict[Col, int]
+    width: int
+    blank_rows: pd.DataFrame
+
+
+def read_table(table: SheetTable, config: Config) -> Frame:
+    """Map ``table``'s headers onto the contract and build the frame.
+
+    :raises SheetLayoutError: two headers name the same column, or a required one is missing.
+    """
+    positions: dict[Col, int] = {}
+    for index, header in enumerate(table.header, start=1):
+        key = normalize_header(header)
+        if not key:
+            continue
+        col = config.columns.get(key) or CANONICAL_BY_KEY.get(key)
+        if col is None:
+            continue
+        if col in positions:
+            raise SheetLayoutError(
+                f'Worksheet "{table.title}" has two {col} columns ({_letter(positions[col])} and '
+                f"{_letter(index)}); rename or remove one so okrsync knows which to use."
+            )
+        positions[col] = index
+    missing = [c.value for c in REQUIRED_HEADERS if c not in positions]
+    if missing:
+        names = ", ".join(f'"{m}"' for m in missing)
+        raise SheetLayoutError(
+            f'Worksheet "{table.title}" has no {names} column in row 1; add the header '
+            "(`okrsync setup` adds every missing one) or map yours in [columns]."
+        )
+    width = max((i for i, h in enumerate(table.header, start=1) if str(h or "").strip()), default=0)
+
+    grid = pd.DataFrame(table.rows, dtype=object) if table.rows else pd.DataFrame(dtype=object)
+    grid.index = pd.RangeIndex(2, 2 + len(grid))
+    # Columns the rows never reached (trailing blanks omitted) are blank.
+    for i in range(grid.shape[1], max(width, len(table.header))):
+        grid[i] = None
+    raw = pd.DataFrame(
+        {col: grid[pos - 1] for col, pos in positions.items()}, index=grid.index, dtype=object
+    )
+    computed_pos = {positions[c] - 1 for c in COMPUTED_COLUMNS if c in positions}
+    owner_side = [c for c in grid.columns if c not in computed_pos and c < max(width, 1)]
+    blank = pd.Series(True, index=grid.index)
+    for c in owner_side:
+        blank &= is_blank(grid[c])
+    computed = [c for c in COMPUTED_COLUMNS if c in positions]
+    leftover = raw.loc[blank, computed]
+    return Frame(
+        title=table.title,
+        raw=raw.loc[~blank],
+        positions=positions,
+        width=width,
+        blank_rows=leftover,
+    )
+
+
+def _letter(col: int) -> str:
+    """1-based column number -> A1 letters (27 -> AA)."""
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
