@@ -148,7 +148,7 @@ def _report(ctx: click.Context, result: SyncResult, json_output: bool, *, verb: 
         return
     if ctx.obj["quiet"]:
         return
-    console = Console(file=click.get_text_stream("stdout"), highlight=False, soft_wrap=True)
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
     counts = result.health_counts()
     cells = sum(1 for c in result.changes if c.row > 1)
     table = Table(

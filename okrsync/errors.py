@@ -69,7 +69,8 @@ class RowIssue:
     @property
     def note(self) -> str:
         """The Sync Notes wording: ``Current: "abc" is not a number``."""
-        if self.value is None or self.value == "":
+        # NaN is the one value not equal to itself: a blank cell as pandas holds it.
+        if self.value is None or self.value == "" or self.value != self.value:
             return f"{self.column}: {self.reason}"
         return f"{self.column}: {quote(self.value)} {self.reason}"
 

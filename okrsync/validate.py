@@ -256,7 +256,7 @@ def validate(frame: Frame, config: Config, today: dt.date) -> Checked:
     error_rows = found.loc[found["error"].astype(bool), "row"].unique()
     error = pd.Series(raw.index.isin(error_rows), index=raw.index)
     issue_list = [
-        RowIssue(int(r.row), r.column, r.value, r.reason, bool(r.error))
+        RowIssue(int(r.row), r.column, None if _isna(r.value) else r.value, r.reason, bool(r.error))
         for r in found.itertuples(index=False)
     ]
     notes = pd.Series("", index=raw.index, dtype=object)
@@ -299,6 +299,10 @@ def _ids(cell: pd.Series, issues: _Issues) -> tuple[pd.Series, pd.Series]:
         )
         issues.add(dup, Col.ID, reason)
     return ids.astype(object), fills
+
+
+def _isna(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _plain(value: object) -> str:

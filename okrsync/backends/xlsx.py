@@ -1,15 +1,15 @@
 """The embedded default backend: a local ``.xlsx`` workbook, through openpyxl.
 
-Reads with openpyxl's read-only mode (fast, values as last calculated). Writes by loading
-the workbook in full, setting only the cells asked for, and saving to a temporary file
-beside the original that then replaces it, so a crash or a full disk never leaves half a
-workbook. Nothing is saved when nothing changed.
+Reads with openpyxl's read-only mode (fast, values as last calculated). Writes through
+:mod:`okrsync.backends.xlsx_package`, which changes only the cells asked for and keeps
+every other byte (formulas with their cached results, formats, charts), to a temporary
+file beside the original that then replaces it, so a crash or a full disk never leaves
+half a workbook. Nothing is saved when nothing changed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import datetime as dt
 import os
 import shutil
@@ -20,22 +20,24 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.cell.cell import Cell as XlCell
-from openpyxl.styles import Font
+from lxml import etree
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
 from okrsync.backends.base import Cell, CellChange, Percent, SheetBackend, SheetTable
+from okrsync.backends.xlsx_package import CellWrite, XlsxPackage
 from okrsync.columns import DATE_COLUMNS, INTEGER_COLUMNS, PERCENT_COLUMNS
 from okrsync.config import SheetConfig
 from okrsync.errors import ConfigError, SheetError, SheetLayoutError
 
 __all__ = ["XlsxBackend"]
 
-PERCENT_FORMAT = "0%"
 DATE_FORMAT = "yyyy-mm-dd"
-INTEGER_FORMAT = "0"
+NUMBER_FORMATS = {
+    **dict.fromkeys(PERCENT_COLUMNS, "0%"),
+    **dict.fromkeys(DATE_COLUMNS, DATE_FORMAT),
+    **dict.fromkeys(INTEGER_COLUMNS, "0"),
+}
 
 
 class XlsxBackend(SheetBackend):
@@ -73,41 +75,43 @@ class XlsxBackend(SheetBackend):
     def write(self, changes: Sequence[CellChange]) -> None:
         if not changes:
             return
-        with self._editing() as wb:
-            ws = wb[self.worksheet]
-            header_style = _last_header(ws)
-            for change in changes:
-                cell = ws.cell(row=change.row, column=change.col)
-                _set(cell, change.value)
-                if change.row == 1:
-                    if header_style is not None:
-                        _copy_style(header_style, cell)
-                elif change.value is not None:
-                    _format(cell, change.column)
+        with self._editing() as pkg:
+            part = self._part(pkg, self.worksheet)
+            header = pkg.last_filled_col(part, 1)
+            pkg.set_cells(
+                part,
+                (
+                    CellWrite(
+                        c.row,
+                        c.col,
+                        c.value,
+                        None if c.row == 1 else NUMBER_FORMATS.get(c.column),
+                        (1, header) if c.row == 1 and header else None,
+                    )
+                    for c in changes
+                ),
+            )
 
     def append_rows(
         self, worksheet: str, header: Sequence[str], rows: Sequence[Sequence[Cell]]
     ) -> None:
         if not rows:
             return
-        with self._editing() as wb:
-            if worksheet in wb.sheetnames:
-                ws = wb[worksheet]
-                row = ws.max_row + 1
-            else:
-                ws = wb.create_sheet(worksheet)
-                for col, text in enumerate(header, start=1):
-                    _set(ws.cell(row=1, column=col), text)
-                    ws.cell(row=1, column=col).font = Font(bold=True)
-                ws.freeze_panes = "A2"
-                row = 2
-            for values in rows:
-                for col, value in enumerate(values, start=1):
-                    cell = ws.cell(row=row, column=col)
-                    _set(cell, value)
-                    if isinstance(value, dt.date):
-                        cell.number_format = DATE_FORMAT
-                row += 1
+        with self._editing() as pkg:
+            part = pkg.sheet_part(worksheet)
+            if part is None:
+                part = pkg.add_sheet(worksheet)
+                pkg.set_cells(part, (CellWrite(1, i, h) for i, h in enumerate(header, start=1)))
+            pkg.append_rows(part, rows, DATE_FORMAT)
+
+    def _part(self, pkg: XlsxPackage, title: str) -> str:
+        part = pkg.sheet_part(title)
+        if part is None:
+            raise SheetLayoutError(
+                f'Workbook {self.path} has no worksheet "{title}" (it has '
+                f"{_titles(pkg.sheet_titles())}); set [sheet] worksheet to one of them."
+            )
+        return part
 
     # --- plumbing -----------------------------------------------------------------
 
@@ -140,35 +144,41 @@ class XlsxBackend(SheetBackend):
             wb.close()
 
     @contextlib.contextmanager
-    def _editing(self) -> Iterator[Workbook]:
-        """Load in full, let the caller edit, save atomically; refuse if someone else has it."""
+    def _editing(self) -> Iterator[XlsxPackage]:
+        """Open the package, let the caller edit, save atomically; refuse if someone else has it."""
         _refuse_if_open_elsewhere(self.path)
-        with self._open(read_only=False) as wb:
-            stat = self.path.stat()
-            if self._stamp is not None and self._stamp != (stat.st_mtime_ns, stat.st_size):
-                raise SheetError(
-                    f"Workbook {self.path} changed while okrsync was syncing; nothing was "
-                    "written. Run the sync again."
-                )
-            yield wb
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{self.path.stem}.", suffix=".tmp.xlsx", dir=self.path.parent
+        stat = self.path.stat()
+        if self._stamp is not None and self._stamp != (stat.st_mtime_ns, stat.st_size):
+            raise SheetError(
+                f"Workbook {self.path} changed while okrsync was syncing; nothing was "
+                "written. Run the sync again."
             )
-            os.close(fd)
-            try:
-                wb.save(tmp)
-                shutil.copymode(self.path, tmp)
-                os.replace(tmp, self.path)
-            except OSError as e:
-                raise SheetError(
-                    f"Workbook {self.path} could not be saved ({e.strerror}); it is unchanged. "
-                    "Check the disk and permissions, then run the sync again."
-                ) from e
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-            new = self.path.stat()
-            self._stamp = (new.st_mtime_ns, new.st_size)
+        try:
+            pkg = XlsxPackage(self.path)
+        except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as e:
+            raise SheetError(
+                f"Workbook {self.path} is not a readable .xlsx file ({type(e).__name__}); "
+                "open it in a spreadsheet program and save it as .xlsx."
+            ) from e
+        yield pkg
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.stem}.", suffix=".tmp.xlsx", dir=self.path.parent
+        )
+        os.close(fd)
+        try:
+            pkg.save(Path(tmp))
+            shutil.copymode(self.path, tmp)
+            os.replace(tmp, self.path)
+        except OSError as e:
+            raise SheetError(
+                f"Workbook {self.path} could not be saved ({e.strerror}); it is unchanged. "
+                "Check the disk and permissions, then run the sync again."
+            ) from e
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        new = self.path.stat()
+        self._stamp = (new.st_mtime_ns, new.st_size)
 
 
 def _refuse_if_open_elsewhere(path: Path) -> None:
@@ -209,32 +219,3 @@ def _value(cell: Any) -> Cell:
     if isinstance(value, dt.time | dt.timedelta):
         return str(value)
     return value
-
-
-def _set(cell: XlCell, value: Cell) -> None:
-    cell.value = value
-    if isinstance(value, str):
-        # openpyxl treats a string starting with "=" as a formula; sheet text never is one.
-        cell.data_type = "s"
-
-
-def _format(cell: XlCell, column: str) -> None:
-    if column in PERCENT_COLUMNS:
-        cell.number_format = PERCENT_FORMAT
-    elif column in DATE_COLUMNS:
-        cell.number_format = DATE_FORMAT
-    elif column in INTEGER_COLUMNS:
-        cell.number_format = INTEGER_FORMAT
-
-
-def _last_header(ws: Worksheet) -> XlCell | None:
-    last = None
-    for cell in ws[1]:
-        if cell.value not in (None, ""):
-            last = cell
-    return last
-
-
-def _copy_style(source: XlCell, target: XlCell) -> None:
-    if source.has_style:
-        target._style = copy.copy(source._style)

@@ -1,0 +1,403 @@
+"""Edit a few cells of an ``.xlsx`` file in place, leaving every other byte of it alone.
+
+openpyxl rewrites a whole workbook when it saves, and drops the cached results of
+formulas on the way: after such a save an owner's ``=SUM(...)`` in Current would read
+as blank until someone opened the file in a spreadsheet program. So okrsync writes the
+way a careful person would: it opens the package (a zip of XML parts), changes only the
+``<c>`` elements of the cells it owns in the one worksheet part, adds a number format
+to ``styles.xml`` when it needs one, and copies every other part over untouched.
+
+Reading stays with openpyxl (read-only mode), which does that well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from lxml import etree
+
+from okrsync.backends.base import Cell
+
+__all__ = ["CellWrite", "XlsxPackage"]
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+WORKSHEET_TYPE = REL + "/worksheet"
+WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+EPOCH = dt.datetime(1899, 12, 30)
+_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def _q(tag: str) -> str:
+    return f"{{{MAIN}}}{tag}"
+
+
+def col_letter(col: int) -> str:
+    """1-based column number -> letters (1 -> A, 27 -> AA)."""
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """One cell to set: ``number_format`` (e.g. ``"0%"``) only for numbers and dates.
+
+    :param style_from: copy the style of this (row, col) cell, e.g. a header's.
+    """
+
+    row: int
+    col: int
+    value: Cell
+    number_format: str | None = None
+    style_from: tuple[int, int] | None = None
+
+
+class XlsxPackage:
+    """An ``.xlsx`` file opened for surgical edits. Call :meth:`save` to write it out."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with zipfile.ZipFile(path) as zf:
+            self._infos = zf.infolist()
+            self._parts = {info.filename: zf.read(info) for info in self._infos}
+        self._trees: dict[str, etree._ElementTree] = {}
+        # Parts we changed; every other part is copied byte for byte.
+        self._dirty: set[str] = set()
+        self._workbook_part = self._office_document()
+
+    # --- parts ------------------------------------------------------------------
+
+    def _tree(self, part: str) -> etree._ElementTree:
+        if part not in self._trees:
+            parser = etree.XMLParser(resolve_entities=False, huge_tree=True)
+            self._trees[part] = etree.ElementTree(etree.fromstring(self._parts[part], parser))
+        return self._trees[part]
+
+    def _office_document(self) -> str:
+        rels = self._tree("_rels/.rels").getroot()
+        for rel in rels.iter(f"{{{PKG_REL}}}Relationship"):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                return rel.get("Target", "xl/workbook.xml").lstrip("/")
+        return "xl/workbook.xml"
+
+    def _rels_part(self, part: str) -> str:
+        p = PurePosixPath(part)
+        return str(p.parent / "_rels" / f"{p.name}.rels")
+
+    def _resolve(self, source: str, target: str) -> str:
+        if target.startswith("/"):
+            return target.lstrip("/")
+        parts: list[str] = []
+        for piece in (PurePosixPath(source).parent / target).parts:
+            if piece == "..":
+                parts.pop()
+            elif piece != ".":
+                parts.append(piece)
+        return "/".join(parts)
+
+    def sheet_titles(self) -> list[str]:
+        wb = self._tree(self._workbook_part).getroot()
+        return [s.get("name", "") for s in wb.iter(_q("sheet"))]
+
+    def sheet_part(self, title: str) -> str | None:
+        """The part name of worksheet ``title`` (e.g. ``xl/worksheets/sheet1.xml``)."""
+        wb = self._tree(self._workbook_part).getroot()
+        rels = self._tree(self._rels_part(self._workbook_part)).getroot()
+        targets = {r.get("Id"): r.get("Target", "") for r in rels}
+        for sheet in wb.iter(_q("sheet")):
+            if sheet.get("name") == title:
+                target = targets.get(sheet.get(f"{{{REL}}}id"))
+                return self._resolve(self._workbook_part, target) if target else None
+        return None
+
+    # --- styles -----------------------------------------------------------------
+
+    def _styles_part(self) -> str:
+        rels = self._tree(self._rels_part(self._workbook_part)).getroot()
+        for rel in rels:
+            if rel.get("Type", "").endswith("/styles"):
+                return self._resolve(self._workbook_part, rel.get("Target", ""))
+        raise KeyError("styles")
+
+    def style_with_format(self, base: int, number_format: str) -> int:
+        """The index of a cell style like ``base`` but with ``number_format``; reused if present."""
+        styles = self._tree(self._styles_part()).getroot()
+        num_fmts = styles.find(_q("numFmts"))
+        builtin = {"0": 1, "0.00": 2, "0%": 9, "0.00%": 10}
+        fmt_id = builtin.get(number_format)
+        if fmt_id is None:
+            existing = [] if num_fmts is None else list(num_fmts)
+            for nf in existing:
+                if nf.get("formatCode") == number_format:
+                    fmt_id = int(nf.get("numFmtId", "0"))
+            if fmt_id is None:
+                if num_fmts is None:
+                    num_fmts = etree.Element(_q("numFmts"))
+                    styles.insert(0, num_fmts)
+                fmt_id = max([163, *(int(nf.get("numFmtId", "0")) for nf in existing)]) + 1
+                etree.SubElement(
+                    num_fmts, _q("numFmt"), numFmtId=str(fmt_id), formatCode=number_format
+                )
+                self._dirty.add(self._styles_part())
+                num_fmts.set("count", str(len(num_fmts)))
+        xfs = styles.find(_q("cellXfs"))
+        assert xfs is not None
+        items = list(xfs)
+        template = items[base] if 0 <= base < len(items) else items[0]
+        for i, xf in enumerate(items):
+            if xf.get("numFmtId") == str(fmt_id) and _same_but_format(xf, template):
+                return i
+        new = etree.fromstring(etree.tostring(template))
+        new.set("numFmtId", str(fmt_id))
+        new.set("applyNumberFormat", "1")
+        xfs.append(new)
+        xfs.set("count", str(len(xfs)))
+        self._dirty.add(self._styles_part())
+        return len(xfs) - 1
+
+    # --- cells ------------------------------------------------------------------
+
+    def set_cells(self, part: str, writes: Iterable[CellWrite]) -> None:
+        """Set each cell; text is always inline text, never a formula."""
+        root = self._tree(part).getroot()
+        self._dirty.add(part)
+        sheet_data = root.find(_q("sheetData"))
+        assert sheet_data is not None
+        rows = _index_rows(sheet_data)
+        max_row, max_col = 0, 0
+        for w in writes:
+            row_el = rows.get(w.row)
+            if row_el is None:
+                row_el = _insert_row(sheet_data, rows, w.row)
+            cell = _find_or_insert_cell(row_el, w.row, w.col)
+            style = cell.get("s")
+            if w.style_from is not None:
+                src_row = rows.get(w.style_from[0])
+                src = _find_cell(src_row, w.style_from[1]) if src_row is not None else None
+                if src is not None and src.get("s"):
+                    style = src.get("s")
+            if w.number_format and w.value is not None:
+                style = str(self.style_with_format(int(style or 0), w.number_format))
+            _set_value(cell, w.value)
+            if style is not None and style != "0":
+                cell.set("s", style)
+            elif "s" in cell.attrib:
+                del cell.attrib["s"]
+            max_row, max_col = max(max_row, w.row), max(max_col, w.col)
+        _grow_dimension(root, max_row, max_col)
+
+    def append_rows(
+        self, part: str, rows_values: Sequence[Sequence[Cell]], date_format: str
+    ) -> None:
+        """Append rows below the last non-empty row of worksheet ``part``."""
+        root = self._tree(part).getroot()
+        sheet_data = root.find(_q("sheetData"))
+        assert sheet_data is not None
+        last = 0
+        for r, row_el in _index_rows(sheet_data).items():
+            if any(len(c) for c in row_el):
+                last = max(last, r)
+        writes = []
+        for i, values in enumerate(rows_values, start=last + 1):
+            for j, value in enumerate(values, start=1):
+                if value is None:
+                    continue
+                fmt = date_format if isinstance(value, dt.date) else None
+                writes.append(CellWrite(i, j, value, fmt))
+        self.set_cells(part, writes)
+
+    def add_sheet(self, title: str) -> str:
+        """Add an empty worksheet ``title`` at the end; return its part name."""
+        n = 1
+        while f"xl/worksheets/sheet{n}.xml" in self._parts:
+            n += 1
+        part = f"xl/worksheets/sheet{n}.xml"
+        xml = (
+            f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}"><sheetViews><sheetView workbookViewId="0">'
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            '</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/><sheetData/>'
+            '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
+            "</worksheet>"
+        )
+        self._parts[part] = xml.encode()
+        self._infos.append(zipfile.ZipInfo(part, date_time=(2026, 1, 1, 0, 0, 0)))
+        rels_part = self._rels_part(self._workbook_part)
+        rels = self._tree(rels_part).getroot()
+        ids = {r.get("Id") for r in rels}
+        k = 1
+        while f"rId{k}" in ids:
+            k += 1
+        folder = "/" + str(PurePosixPath(self._workbook_part).parent)
+        target = str(PurePosixPath("/" + part).relative_to(folder))
+        rel = etree.SubElement(rels, f"{{{PKG_REL}}}Relationship", Id=f"rId{k}")
+        rel.set("Type", WORKSHEET_TYPE)
+        rel.set("Target", target)
+        wb = self._tree(self._workbook_part).getroot()
+        sheets = wb.find(_q("sheets"))
+        assert sheets is not None
+        sheet_id = max([0, *(int(s.get("sheetId", "0")) for s in sheets)]) + 1
+        el = etree.SubElement(sheets, _q("sheet"), name=title, sheetId=str(sheet_id))
+        el.set(f"{{{REL}}}id", f"rId{k}")
+        types = self._tree("[Content_Types].xml").getroot()
+        etree.SubElement(types, f"{{{CT}}}Override", PartName="/" + part, ContentType=WORKSHEET_CT)
+        self._dirty.update({rels_part, self._workbook_part, "[Content_Types].xml"})
+        return part
+
+    def last_filled_col(self, part: str, row: int) -> int | None:
+        """The column of the last cell in ``row`` that holds a value (e.g. the last header)."""
+        sheet_data = self._tree(part).getroot().find(_q("sheetData"))
+        assert sheet_data is not None
+        row_el = _index_rows(sheet_data).get(row)
+        if row_el is None:
+            return None
+        filled = [_cell_col(c) for c in row_el.iterchildren(_q("c")) if len(c)]
+        return max(filled, default=None)
+
+    # --- saving -----------------------------------------------------------------
+
+    def save(self, target: Path) -> None:
+        """Write the package to ``target``: edited parts re-serialised, the rest as they were."""
+        for part in self._dirty:
+            tree = self._trees[part]
+            self._parts[part] = etree.tostring(
+                tree, xml_declaration=True, encoding="UTF-8", standalone=True
+            )
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for info in self._infos:
+                out = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                out.compress_type = zipfile.ZIP_DEFLATED
+                out.external_attr = info.external_attr
+                zf.writestr(out, self._parts[info.filename])
+
+
+def _same_but_format(a: etree._Element, b: etree._Element) -> bool:
+    ignore = {"numFmtId", "applyNumberFormat"}
+    attrs_a = {k: v for k, v in a.attrib.items() if k not in ignore}
+    attrs_b = {k: v for k, v in b.attrib.items() if k not in ignore}
+    return attrs_a == attrs_b and [etree.tostring(c) for c in a] == [etree.tostring(c) for c in b]
+
+
+def _index_rows(sheet_data: etree._Element) -> dict[int, etree._Element]:
+    rows: dict[int, etree._Element] = {}
+    n = 0
+    for row_el in sheet_data.iterchildren(_q("row")):
+        n = int(row_el.get("r") or n + 1)
+        row_el.set("r", str(n))
+        rows[n] = row_el
+    return rows
+
+
+def _insert_row(
+    sheet_data: etree._Element, rows: dict[int, etree._Element], r: int
+) -> etree._Element:
+    new = etree.Element(_q("row"), r=str(r))
+    after = [n for n in rows if n < r]
+    if after:
+        rows[max(after)].addnext(new)
+    else:
+        sheet_data.insert(0, new)
+    rows[r] = new
+    return new
+
+
+def _cell_col(cell: etree._Element) -> int:
+    m = _CELL_REF.match(cell.get("r", ""))
+    return col_number(m.group(1)) if m else 0
+
+
+def _find_cell(row_el: etree._Element, col: int) -> etree._Element | None:
+    for cell in row_el.iterchildren(_q("c")):
+        if _cell_col(cell) == col:
+            return cell
+    return None
+
+
+def _find_or_insert_cell(row_el: etree._Element, row: int, col: int) -> etree._Element:
+    # Cells without an r attribute are positional; give them one so ordering stays right.
+    position = 0
+    for cell in row_el.iterchildren(_q("c")):
+        position = _cell_col(cell) or position + 1
+        if not cell.get("r"):
+            cell.set("r", f"{col_letter(position)}{row}")
+    previous = None
+    for cell in row_el.iterchildren(_q("c")):
+        c = _cell_col(cell)
+        if c == col:
+            return cell
+        if c > col:
+            break
+        previous = cell
+    new = etree.Element(_q("c"), r=f"{col_letter(col)}{row}")
+    if previous is None:
+        row_el.insert(0, new)
+    else:
+        previous.addnext(new)
+    if row_el.get("spans"):
+        del row_el.attrib["spans"]  # an optimisation hint; stale spans confuse some readers
+    return new
+
+
+def _set_value(cell: etree._Element, value: Cell) -> None:
+    for child in list(cell):
+        cell.remove(child)
+    cell.attrib.pop("t", None)
+    if value is None:
+        return
+    if isinstance(value, bool):
+        cell.set("t", "b")
+        etree.SubElement(cell, _q("v")).text = "1" if value else "0"
+    elif isinstance(value, int | float):
+        text = repr(float(value)) if isinstance(value, float) else str(value)
+        etree.SubElement(cell, _q("v")).text = text
+    elif isinstance(value, dt.date):
+        if not isinstance(value, dt.datetime):
+            value = dt.datetime(value.year, value.month, value.day)
+        serial = (value - EPOCH) / dt.timedelta(days=1)
+        text = str(int(serial)) if serial.is_integer() else repr(serial)
+        etree.SubElement(cell, _q("v")).text = text
+    else:
+        cell.set("t", "inlineStr")
+        text = _xml_safe(str(value))
+        inline = etree.SubElement(cell, _q("is"))
+        t = etree.SubElement(inline, _q("t"))
+        t.text = text
+        if text != text.strip():
+            t.set(XML_SPACE, "preserve")
+
+
+def _xml_safe(text: str) -> str:
+    # XML 1.0 cannot carry most control characters; a sheet cell should not either.
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "", text)
+
+
+def _grow_dimension(root: etree._Element, max_row: int, max_col: int) -> None:
+    dim = root.find(_q("dimension"))
+    if dim is None or not max_row:
+        return
+    ref = dim.get("ref", "A1")
+    end = ref.split(":")[-1]
+    m = _CELL_REF.match(end)
+    if not m:
+        return
+    end_col = max(col_number(m.group(1)), max_col)
+    end_row = max(int(m.group(2)), max_row)
+    start = ref.split(":")[0]
+    dim.set("ref", f"{start}:{col_letter(end_col)}{end_row}")
