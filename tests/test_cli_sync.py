@@ -76,7 +76,8 @@ def test_sync_writes_computed_columns_and_leaves_owner_cells_alone(
     assert after[0]["Next Check-in"] == dt.datetime(2026, 11, 17)
     assert after[0]["Days Since Check-in"] == 6
     assert after[1]["Sync Notes"] == 'Current: "abc" is not a number'
-    assert after[1]["Health"] is None and after[1]["Progress"] is None
+    assert after[1]["Health"] is None
+    assert after[1]["Progress"] is None
     # Blank ID filled above the highest; existing IDs untouched.
     assert [r["ID"] for r in after] == ["KR-0001", "KR-0006", "KR-0005"]
     wb = openpyxl.load_workbook(workbook)
@@ -193,7 +194,8 @@ def test_text_that_looks_like_a_formula_is_written_as_text(
 def test_missing_config(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["--config", str(tmp_path / "nope.toml"), "sync"])
     assert result.exit_code == 2
-    assert "Config file" in result.stderr and "not found" in result.stderr
+    assert "Config file" in result.stderr
+    assert "not found" in result.stderr
     assert "okrsync init" in result.stderr
     assert "Traceback" not in result.output
 

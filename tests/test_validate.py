@@ -166,7 +166,7 @@ def test_first_id_in_a_sheet_without_ids_is_kr_0001() -> None:
 
 def test_entirely_blank_rows_are_skipped_not_errors() -> None:
     """A blank row is neither an error nor a KR; the rows around it keep their numbers."""
-    rows = [base_row(), {h: None for h in HEADER}, {"Objective": "  "}, base_row(Current="x")]
+    rows = [base_row(), dict.fromkeys(HEADER), {"Objective": "  "}, base_row(Current="x")]
     _, checked = run_rows(rows, TODAY)
     assert checked.kr.index.tolist() == [2, 5]
     assert checked.error.tolist() == [False, True]
@@ -203,7 +203,7 @@ def test_columns_config_maps_other_header_texts() -> None:
 def test_missing_required_header_is_a_layout_error() -> None:
     """Without an Owner column no row can be understood: one sentence, what to do."""
     header = [h for h in HEADER if h != "Owner"]
-    with pytest.raises(SheetLayoutError, match='no "Owner" column.*okrsync setup') as e:
+    with pytest.raises(SheetLayoutError, match=r'no "Owner" column.*okrsync setup') as e:
         read_table(to_table([base_row()], header), make_config_obj())
     assert e.value.exit_code == 2
 

@@ -98,10 +98,12 @@ def test_reads_typed_cells(tmp_path: Path) -> None:
     assert table is not None
     assert table.header == ["Objective", "Current", "Check-in Date", "Comment"]
     first, second = table.rows
-    assert isinstance(first[1], Percent) and first[1] == 0.75
+    assert isinstance(first[1], Percent)
+    assert first[1] == 0.75
     assert first[2] == dt.datetime(2026, 11, 2)
     assert first[3] == "  hello "
-    assert second[1] == 12 and not isinstance(second[1], Percent)
+    assert second[1] == 12
+    assert not isinstance(second[1], Percent)
     assert second[2] == "2026-11-02"
 
 
