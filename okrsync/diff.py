@@ -7,8 +7,6 @@ backend only applies the list; ``--dry-run`` prints it.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 
@@ -51,25 +49,23 @@ def plan_changes(
     for col in COMPUTED_COLUMNS:
         want = computed[col]
         have = raw[col] if col in raw else pd.Series(None, index=raw.index, dtype=object)
-        differs = ~_same(col, want, have)
-        for row in differs[differs].index:
-            changes.append(
-                CellChange(
-                    int(row),
-                    positions[col],
-                    col,
-                    _cell(col, want.at[row]),
-                    _old(have.at[row]),
-                    ids.get(row),
-                )
-            )
+        at = np.flatnonzero(~_same(col, want, have).to_numpy())
+        if not len(at):
+            continue
+        rows = want.index.to_numpy()[at].tolist()
+        pos = positions[col]
+        changes.extend(
+            CellChange(r, pos, col, w, h, ids.get(r))
+            for r, w, h in zip(rows, _cells(col, want.iloc[at]), _olds(have.iloc[at]), strict=True)
+        )
     # okrsync's leftovers on rows an owner has emptied.
     for col in frame.blank_rows.columns:
-        stale = ~is_blank(frame.blank_rows[col])
-        for row in stale[stale].index:
-            changes.append(
-                CellChange(int(row), positions[col], col, None, _old(frame.blank_rows.at[row, col]))
-            )
+        leftover = frame.blank_rows[col]
+        at = np.flatnonzero(~is_blank(leftover).to_numpy())
+        changes.extend(
+            CellChange(int(r), positions[col], col, None, v)
+            for r, v in zip(leftover.index[at], _olds(leftover.iloc[at]), strict=True)
+        )
     changes.sort(key=lambda c: (c.row, c.col))
     return changes
 
@@ -104,24 +100,21 @@ def _same(col: Col, want: pd.Series, have: pd.Series) -> pd.Series:
     return (want_blank & have_blank) | (~want_blank & ~have_blank & equal.fillna(value=False))
 
 
-def _cell(col: Col, value: object) -> Cell:
-    """A computed value as the backend writes it."""
-    if value is None or value == "" or value is pd.NaT:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
+def _cells(col: Col, want: pd.Series) -> list[Cell]:
+    """Computed values as the backend writes them, a whole column at a time."""
+    blank = want.isna().to_numpy() | (want == "").fillna(value=False).to_numpy(dtype=bool)
     if col in DATE_COLUMNS:
-        return pd.Timestamp(value).date()
-    if col in INTEGER_COLUMNS:
-        return int(value)
-    if col in PERCENT_COLUMNS:
-        return float(value)
-    return str(value)
+        values = pd.DatetimeIndex(want).date.astype(object, copy=True)
+    elif col in INTEGER_COLUMNS:
+        values = want.fillna(0).astype("int64").to_numpy(dtype=object, copy=True)
+    elif col in PERCENT_COLUMNS:
+        values = want.astype("float64").to_numpy(dtype=object, copy=True)
+    else:
+        values = want.to_numpy(dtype=object, copy=True)
+    values[blank] = None
+    return values.tolist()
 
 
-def _old(value: object) -> Cell:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, str | bool | int | float | dt.date):
-        return value
-    return str(value)
+def _olds(have: pd.Series) -> list[Cell]:
+    """Cells as read, for --dry-run and logs (blanks as None)."""
+    return have.astype(object).where(have.notna(), None).tolist()

@@ -25,7 +25,9 @@ from okrsync.columns import Health, KrType
 
 __all__ = [
     "Cadence",
+    "Cells",
     "Parsed",
+    "as_cells",
     "cell_kinds",
     "is_blank",
     "number_mask",
@@ -72,28 +74,77 @@ class Cadence:
     months: int = 0
 
 
-def cell_kinds(raw: pd.Series) -> pd.Series:
-    # type() per cell is a C call; the masks below are vectorised comparisons on it.
-    return raw.map(type, na_action=None)
+class Cells:
+    """A column of raw cells with what every parser needs, each worked out once.
+
+    Parsers accept a ``Cells`` or a plain Series; the validator wraps each column once so
+    that the kind of each cell, its stripped text and its blankness are not recomputed by
+    every check that looks at the column.
+    """
+
+    __slots__ = ("_blank", "_kinds", "_text", "raw")
+
+    def __init__(self, raw: pd.Series) -> None:
+        self.raw = raw
+        self._kinds: pd.Series | None = None
+        self._text: pd.Series | None = None
+        self._blank: pd.Series | None = None
+
+    @property
+    def kinds(self) -> pd.Series:
+        """The Python type of each cell (``type()`` per cell is one C call)."""
+        if self._kinds is None:
+            self._kinds = self.raw.map(type, na_action=None)
+        return self._kinds
+
+    @property
+    def text(self) -> pd.Series:
+        """The stripped text of string cells; ``NaN`` for every other kind of cell."""
+        if self._text is None:
+            strings = self.raw.where(self.kinds.isin([str]))
+            self._text = strings.astype(object).str.strip()
+        return self._text
+
+    @property
+    def blank(self) -> pd.Series:
+        """Cells that are empty: ``None``, ``NaN``, or only white space."""
+        if self._blank is None:
+            self._blank = self.raw.isna() | (self.text == "").fillna(value=False).astype(bool)
+        return self._blank
+
+    def take(self, mask: pd.Series) -> Cells:
+        """The cells where ``mask`` is true, keeping what was already worked out."""
+        out = Cells(self.raw[mask])
+        out._kinds = None if self._kinds is None else self._kinds[mask]
+        out._text = None if self._text is None else self._text[mask]
+        out._blank = None if self._blank is None else self._blank[mask]
+        return out
 
 
-def text_of(raw: pd.Series) -> pd.Series:
+def as_cells(raw: pd.Series | Cells) -> Cells:
+    return raw if isinstance(raw, Cells) else Cells(raw)
+
+
+def cell_kinds(raw: pd.Series | Cells) -> pd.Series:
+    """The Python type of each cell."""
+    return as_cells(raw).kinds
+
+
+def text_of(raw: pd.Series | Cells) -> pd.Series:
     """The stripped text of string cells; ``NaN`` for every other kind of cell."""
-    strings = raw.where(cell_kinds(raw).isin([str]))
-    return strings.astype(object).str.strip()
+    return as_cells(raw).text
 
 
-def is_blank(raw: pd.Series) -> pd.Series:
+def is_blank(raw: pd.Series | Cells) -> pd.Series:
     """Cells that are empty: ``None``, ``NaN``, or only white space."""
-    text = text_of(raw)
-    return raw.isna() | (text == "").fillna(value=False).astype(bool)
+    return as_cells(raw).blank
 
 
 def number_mask(kinds: pd.Series) -> pd.Series:
     return kinds.isin([int, float, np.int64, np.float64, Percent])
 
 
-def parse_numbers(raw: pd.Series) -> Parsed:
+def parse_numbers(raw: pd.Series | Cells) -> Parsed:
     """Numbers from number cells and from text like ``1,200``, ``3.5``, ``75%``, ``$1,200``, ``-4``.
 
     Returns float values (``NaN`` for blank or bad). Use :func:`percent_mask` to learn
@@ -103,41 +154,47 @@ def parse_numbers(raw: pd.Series) -> Parsed:
     return Parsed(values, bad)
 
 
-def percent_mask(raw: pd.Series) -> pd.Series:
+def percent_mask(raw: pd.Series | Cells) -> pd.Series:
     """Cells written as a percentage: ``75%`` as text, or a number cell shown as percent."""
     return _numbers(raw)[1]
 
 
-def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    kinds = cell_kinds(raw)
+def _numbers(column: pd.Series | Cells) -> tuple[pd.Series, pd.Series, pd.Series]:
+    cells = as_cells(column)
+    raw, kinds = cells.raw, cells.kinds
     numeric = number_mask(kinds)
     values = pd.Series(np.nan, index=raw.index, dtype="float64")
     values[numeric] = raw[numeric].astype("float64")
     pct = (kinds == Percent).to_numpy().copy()
-    text = text_of(raw)
+    text = cells.text
     has_text = text.notna() & (text != "")
     if has_text.any():
-        parts = text[has_text].str.extract(_NUMBER_RE)
-        ok = parts["body"].notna()
-        body = pd.to_numeric(parts["body"].str.replace(",", "", regex=False), errors="coerce")
-        minus = (parts["sign"].isin(["-", "−"])) ^ (parts["sign2"].isin(["-", "−"]))
-        is_pct = parts["pct"].eq("%")
-        number = body.where(~minus, -body) / np.where(is_pct, 100.0, 1.0)
-        values[has_text] = number.where(ok)
-        pct[has_text.to_numpy()] = (is_pct & ok).to_numpy()
-    blank = is_blank(raw)
-    bad = ~blank & (values.isna() | ~np.isfinite(values.fillna(0.0)))
+        # Plain numbers ("3.5", "-4") parse in C; only the rest ("$1,200", "75%") need the regex.
+        plain = pd.to_numeric(text[has_text], errors="coerce")
+        values[plain.index] = plain
+        rest = has_text & values.isna()
+        if rest.any():
+            parts = text[rest].str.extract(_NUMBER_RE)
+            ok = parts["body"].notna()
+            body = pd.to_numeric(parts["body"].str.replace(",", "", regex=False), errors="coerce")
+            minus = (parts["sign"].isin(["-", "−"])) ^ (parts["sign2"].isin(["-", "−"]))
+            is_pct = parts["pct"].eq("%")
+            number = body.where(~minus, -body) / np.where(is_pct, 100.0, 1.0)
+            values[rest] = number.where(ok)
+            pct[rest.to_numpy()] = (is_pct & ok).to_numpy()
+    bad = ~cells.blank & (values.isna() | ~np.isfinite(values.fillna(0.0)))
     values[bad] = np.nan
     return values, pd.Series(pct, index=raw.index), bad
 
 
-def parse_dates(raw: pd.Series, formats: Sequence[str] = ()) -> Parsed:
+def parse_dates(column: pd.Series | Cells, formats: Sequence[str] = ()) -> Parsed:
     """Dates from date cells, serial numbers, ISO text (``2026-11-20``) and ``formats``.
 
     Returns ``datetime64`` values at midnight (``NaT`` for blank or bad). A date outside
     1900..2199 is bad: it is a typo, not a plan.
     """
-    kinds = cell_kinds(raw)
+    cells = as_cells(column)
+    raw, kinds = cells.raw, cells.kinds
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     is_date = kinds.isin([dt.date, dt.datetime, pd.Timestamp])
     if is_date.any():
@@ -148,7 +205,7 @@ def parse_dates(raw: pd.Series, formats: Sequence[str] = ()) -> Parsed:
         ok = serial.between(1, 2958465)  # 1899-12-31 .. 9999-12-31 in serial days
         days = pd.to_timedelta(np.floor(serial.where(ok, np.nan)), unit="D")
         out[numeric] = SERIAL_EPOCH + days
-    text = text_of(raw)
+    text = cells.text
     pending = text.notna() & (text != "")
     if pending.any():
         iso = pending & text.str.match(_ISO_DATE_RE).fillna(value=False).astype(bool)
@@ -164,7 +221,7 @@ def parse_dates(raw: pd.Series, formats: Sequence[str] = ()) -> Parsed:
             pending[hit[hit].index] = False
     out = out.dt.normalize()
     out[(out < _MIN_DATE) | (out > _MAX_DATE)] = pd.NaT
-    bad = ~is_blank(raw) & out.isna()
+    bad = ~cells.blank & out.isna()
     return Parsed(out, bad)
 
 
@@ -174,10 +231,11 @@ def _as_datetime(value: Any) -> Any:
     return dt.datetime(value.year, value.month, value.day)
 
 
-def _map_words(raw: pd.Series, lookup: Callable[[Hashable], Any]) -> Parsed:
+def _map_words(column: pd.Series | Cells, lookup: Callable[[Hashable], Any]) -> Parsed:
     """Map each distinct cell through ``lookup`` (``None`` = unreadable). Few distinct values."""
-    blank = is_blank(raw)
-    keys = raw.where(~blank)
+    cells = as_cells(column)
+    blank = cells.blank
+    keys = cells.raw.where(~blank)
     table = {k: lookup(k) for k in keys.dropna().unique()}
     values = keys.map(table).astype(object)
     values = values.where(values.notna(), None)
@@ -202,7 +260,7 @@ _HEALTH_WORDS = {
 }
 
 
-def parse_health(raw: pd.Series) -> Parsed:
+def parse_health(raw: pd.Series | Cells) -> Parsed:
     """Owner Health words: on track / at risk / off track, and green / amber / red etc."""
     return _map_words(raw, lambda v: _HEALTH_WORDS.get(_word(v)))
 
@@ -216,7 +274,7 @@ _TYPE_WORDS = {_word(t.value): t for t in KrType} | {
 }
 
 
-def parse_types(raw: pd.Series) -> Parsed:
+def parse_types(raw: pd.Series | Cells) -> Parsed:
     """KR Type words (``increase``, ``at least``, ...); blank stays ``None`` (inferred later)."""
     return _map_words(raw, lambda v: _TYPE_WORDS.get(_word(v)))
 
@@ -225,7 +283,7 @@ _DONE_WORDS = {"done": True, "yes": True, "true": True, "1": True, "x": True, "�
 _DONE_WORDS |= {"✔": True, "no": False, "false": False, "0": False}
 
 
-def parse_done(raw: pd.Series) -> Parsed:
+def parse_done(raw: pd.Series | Cells) -> Parsed:
     """Boolean Current: ``done``/``yes``/``true``/``1``/``x``/``✓`` or ``no``/``false``/``0``.
 
     Returns floats, 1.0 for done and 0.0 for not done; blank is not done (0.0).
@@ -268,15 +326,16 @@ def parse_cadence(value: object) -> Cadence | None:
     return None
 
 
-def parse_cadences(raw: pd.Series) -> Parsed:
+def parse_cadences(raw: pd.Series | Cells) -> Parsed:
     """A Cadence column; values are :class:`Cadence` (``None`` for blank or bad)."""
     return _map_words(raw, parse_cadence)
 
 
-def parse_emails(raw: pd.Series) -> Parsed:
+def parse_emails(raw: pd.Series | Cells) -> Parsed:
     """Owner Email: one plain address (a list, a name or a header break is bad)."""
-    text = text_of(raw)
+    cells = as_cells(raw)
+    text = cells.text
     ok = text.str.fullmatch(EMAIL_RE).fillna(value=False).astype(bool)
     values = text.where(ok, None).astype(object)
-    bad = ~is_blank(raw) & ~ok
+    bad = ~cells.blank & ~ok
     return Parsed(values.where(~bad, None), bad)

@@ -7,7 +7,7 @@ are left out of the frame (and so are never written).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -15,7 +15,7 @@ from okrsync.backends.base import SheetTable
 from okrsync.columns import CANONICAL_BY_KEY, COMPUTED_COLUMNS, Col, normalize_header
 from okrsync.config import Config
 from okrsync.errors import SheetLayoutError
-from okrsync.parse import is_blank
+from okrsync.parse import Cells
 
 __all__ = ["Frame", "read_table"]
 
@@ -33,6 +33,8 @@ class Frame:
     :param width: the 1-based column of the last non-blank header (new columns go after it).
     :param blank_rows: the rows skipped as blank, with any leftover computed cells, indexed
         by sheet row number (okrsync clears what it once wrote there).
+    :param cells: ``raw``'s columns as :class:`~okrsync.parse.Cells`, whose kinds, text and
+        blankness the reader already worked out (the validator reuses them).
     """
 
     title: str
@@ -40,6 +42,13 @@ class Frame:
     positions: dict[Col, int]
     width: int
     blank_rows: pd.DataFrame
+    cells: dict[Col, Cells] = field(default_factory=dict)
+
+    def column(self, col: Col) -> Cells:
+        """Column ``col`` as Cells; all blank when the sheet has no such column."""
+        if col in self.cells:
+            return self.cells[col]
+        return Cells(pd.Series(None, index=self.raw.index, dtype=object))
 
 
 def read_table(table: SheetTable, config: Config) -> Frame:
@@ -78,19 +87,23 @@ def read_table(table: SheetTable, config: Config) -> Frame:
     raw = pd.DataFrame(
         {col: grid[pos - 1] for col, pos in positions.items()}, index=grid.index, dtype=object
     )
+    cells = {col: Cells(raw[col]) for col in positions}
+    by_position = {positions[col] - 1: c for col, c in cells.items()}
     computed_pos = {positions[c] - 1 for c in COMPUTED_COLUMNS if c in positions}
     owner_side = [c for c in grid.columns if c not in computed_pos and c < max(width, 1)]
     blank = pd.Series(True, index=grid.index)
     for c in owner_side:
-        blank &= is_blank(grid[c])
+        blank &= (by_position.get(c) or Cells(grid[c])).blank
     computed = [c for c in COMPUTED_COLUMNS if c in positions]
     leftover = raw.loc[blank, computed]
+    keep = ~blank
     return Frame(
         title=table.title,
-        raw=raw.loc[~blank],
+        raw=raw.loc[keep],
         positions=positions,
         width=width,
         blank_rows=leftover,
+        cells={col: c.take(keep) for col, c in cells.items()},
     )
 
 

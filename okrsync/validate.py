@@ -19,6 +19,7 @@ from okrsync.columns import Col, KrType
 from okrsync.config import Config
 from okrsync.errors import RowIssue
 from okrsync.parse import (
+    Cells,
     parse_cadence,
     parse_cadences,
     parse_dates,
@@ -28,7 +29,6 @@ from okrsync.parse import (
     parse_numbers,
     parse_types,
     percent_mask,
-    text_of,
 )
 from okrsync.read import Frame
 
@@ -112,12 +112,6 @@ class _Issues:
         return found.sort_values(["row", "order"], kind="stable", ignore_index=True)
 
 
-def _column(raw: pd.DataFrame, col: Col) -> pd.Series:
-    if col in raw:
-        return raw[col]
-    return pd.Series(None, index=raw.index, dtype=object)
-
-
 def validate(frame: Frame, config: Config, today: dt.date) -> Checked:
     """Type and check the rows of ``frame`` as the contract says.
 
@@ -135,11 +129,11 @@ def validate(frame: Frame, config: Config, today: dt.date) -> Checked:
     cycle_start = pd.Timestamp(config.cycle.start)
 
     for col in TEXT_COLUMNS:
-        cell = _column(raw, col)
-        text = text_of(cell)
+        cell = frame.column(col)
+        text = cell.text
         # A number typed in a text column (an Owner called 7?) still reads as its text.
-        other = cell.notna() & text.isna()
-        text = text.where(~other, cell[other].map(_plain)) if other.any() else text
+        other = cell.raw.notna() & text.isna()
+        text = text.where(~other, cell.raw[other].map(_plain)) if other.any() else text
         kr[col] = text.fillna("").astype(object)
     kr[Col.TEAM] = kr[Col.TEAM].where(kr[Col.TEAM] != "", NO_TEAM)
 
@@ -147,15 +141,15 @@ def validate(frame: Frame, config: Config, today: dt.date) -> Checked:
         issues.add(kr[col] == "", col, "is required", quote_cell=False)
 
     # Type: blank is inferred below, once Start and Target are known.
-    types, bad = parse_types(_column(raw, Col.TYPE))
+    types, bad = parse_types(frame.column(Col.TYPE))
     issues.add(
         bad,
         Col.TYPE,
         "is not a type (use increase, decrease, at least, at most, boolean or percent)",
     )
 
-    start, bad_start = parse_numbers(_column(raw, Col.START))
-    target, bad_target = parse_numbers(_column(raw, Col.TARGET))
+    start, bad_start = parse_numbers(frame.column(Col.START))
+    target, bad_target = parse_numbers(frame.column(Col.TARGET))
     issues.add(bad_start, Col.START, "is not a number")
     issues.add(bad_target, Col.TARGET, "is not a number")
     start = start.fillna(0.0)
@@ -194,7 +188,7 @@ def validate(frame: Frame, config: Config, today: dt.date) -> Checked:
         error=False,
     )
 
-    current_raw = _column(raw, Col.CURRENT)
+    current_raw = frame.column(Col.CURRENT)
     current, bad_current = parse_numbers(current_raw)
     done, bad_done = parse_done(current_raw)
     # percent: "75%" or a percent-formatted cell is the fraction; a bare number above 1 is %.
@@ -210,16 +204,16 @@ def validate(frame: Frame, config: Config, today: dt.date) -> Checked:
     met = np.where(kind == KrType.AT_LEAST, current >= target, current <= target)
     kr["_met"] = pd.Series(met, index=raw.index) & current.notna() & kept
 
-    health, bad_health = parse_health(_column(raw, Col.OWNER_HEALTH))
+    health, bad_health = parse_health(frame.column(Col.OWNER_HEALTH))
     kr[Col.OWNER_HEALTH] = health
     issues.add(bad_health, Col.OWNER_HEALTH, "is not on track, at risk or off track", error=False)
 
-    emails, bad_email = parse_emails(_column(raw, Col.OWNER_EMAIL))
+    emails, bad_email = parse_emails(frame.column(Col.OWNER_EMAIL))
     kr[Col.OWNER_EMAIL] = emails
     issues.add(bad_email, Col.OWNER_EMAIL, "is not an email address")
 
-    checkin, bad_checkin = parse_dates(_column(raw, Col.CHECKIN_DATE), config.date_formats)
-    due, bad_due = parse_dates(_column(raw, Col.DUE_DATE), config.date_formats)
+    checkin, bad_checkin = parse_dates(frame.column(Col.CHECKIN_DATE), config.date_formats)
+    due, bad_due = parse_dates(frame.column(Col.DUE_DATE), config.date_formats)
     issues.add(bad_checkin, Col.CHECKIN_DATE, "is not a date (use YYYY-MM-DD)")
     issues.add(bad_due, Col.DUE_DATE, "is not a date (use YYYY-MM-DD)")
     issues.add(checkin > today_ts, Col.CHECKIN_DATE, f"is after today ({today.isoformat()})")
@@ -237,7 +231,7 @@ def validate(frame: Frame, config: Config, today: dt.date) -> Checked:
     kr[Col.CHECKIN_DATE] = checkin
     kr[Col.DUE_DATE] = due.fillna(pd.Timestamp(config.cycle.end))
 
-    cadence, bad_cadence = parse_cadences(_column(raw, Col.CADENCE))
+    cadence, bad_cadence = parse_cadences(frame.column(Col.CADENCE))
     issues.add(
         bad_cadence,
         Col.CADENCE,
@@ -249,33 +243,42 @@ def validate(frame: Frame, config: Config, today: dt.date) -> Checked:
     kr["_days"] = cadence.map(lambda c: c.days).astype("int64")
     kr["_months"] = cadence.map(lambda c: c.months).astype("int64")
 
-    ids, id_fills = _ids(_column(raw, Col.ID), issues)
+    ids, id_fills = _ids(frame.column(Col.ID), issues)
     kr.insert(0, Col.ID, ids)
 
     found = issues.frame()
     error_rows = found.loc[found["error"].astype(bool), "row"].unique()
     error = pd.Series(raw.index.isin(error_rows), index=raw.index)
     issue_list = [
-        RowIssue(int(r.row), r.column, None if _isna(r.value) else r.value, r.reason, bool(r.error))
-        for r in found.itertuples(index=False)
+        RowIssue(int(row), column, None if _isna(value) else value, reason, bool(err))
+        for row, column, value, reason, err in zip(
+            found["row"].to_numpy(),
+            found["column"].to_numpy(),
+            found["value"].to_numpy(dtype=object),
+            found["reason"].to_numpy(),
+            found["error"].to_numpy(),
+            strict=True,
+        )
     ]
+    by_row: dict[int, list[str]] = {}
+    for issue in issue_list:
+        by_row.setdefault(issue.row, []).append(issue.note)
     notes = pd.Series("", index=raw.index, dtype=object)
-    if issue_list:
-        per_row = pd.Series([i.note for i in issue_list], index=found["row"].to_numpy())
-        joined = per_row.groupby(level=0, sort=False).agg("; ".join)
-        notes.loc[joined.index] = joined
+    if by_row:
+        notes.loc[list(by_row)] = ["; ".join(v) for v in by_row.values()]
     return Checked(kr=kr, error=error, notes=notes, issues=issue_list, id_fills=id_fills)
 
 
-def _ids(cell: pd.Series, issues: _Issues) -> tuple[pd.Series, pd.Series]:
+def _ids(cell: Cells, issues: _Issues) -> tuple[pd.Series, pd.Series]:
     """Keep IDs as entered; fill blanks with KR-nnnn above the highest; flag duplicates."""
-    text = text_of(cell)
-    other = cell.notna() & text.isna()
+    text = cell.text
+    other = cell.raw.notna() & text.isna()
     if other.any():
-        text = text.where(~other, cell[other].map(_plain))
+        text = text.where(~other, cell.raw[other].map(_plain))
     text = text.fillna("")
-    numbers = text.str.extract(_ID_RE, flags=re.IGNORECASE)[0]
-    highest = int(pd.to_numeric(numbers, errors="coerce").max()) if numbers.notna().any() else 0
+    ours = text.str.match(_ID_RE, flags=re.IGNORECASE).fillna(value=False).astype(bool)
+    numbers = pd.to_numeric(text[ours].str[3:], errors="coerce")
+    highest = int(numbers.max()) if numbers.notna().any() else 0
     blank = text == ""
     fills = pd.Series(
         [f"KR-{n:04d}" for n in range(highest + 1, highest + 1 + int(blank.sum()))],

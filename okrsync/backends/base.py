@@ -12,6 +12,7 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = ["Cell", "CellChange", "Percent", "SheetBackend", "SheetTable"]
 
@@ -48,9 +49,8 @@ class SheetTable:
     rows: list[list[Cell]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class CellChange:
-    """One cell okrsync wants to write.
+class CellChange(NamedTuple):
+    """One cell okrsync wants to write (a NamedTuple: a first sync makes 8 per row).
 
     Header cells (row 1) of missing computed columns are changes too, so a backend applies
     one list in one batch.
