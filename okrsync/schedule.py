@@ -299,6 +299,9 @@ class _Stopper:
     def __init__(self, stop: threading.Event) -> None:
         self.event = stop
         self.signal: signal.Signals | None = None
+        self.in_run = False
+        #: Whether the second signal interrupted a run (rather than the wait between runs).
+        self.cut_short = False
 
     @property
     def stopping(self) -> bool:
@@ -306,6 +309,7 @@ class _Stopper:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.signal is not None:
+            self.cut_short = self.in_run
             raise KeyboardInterrupt
         self.signal = signal.Signals(signum)
 
@@ -322,6 +326,15 @@ class _Stopper:
             for s, handler in previous.items():
                 signal.signal(s, handler)
 
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """Mark a run in progress, for the message when a second signal cuts it short."""
+        self.in_run = True
+        try:
+            yield
+        finally:
+            self.in_run = False
+
     def wait(self, seconds: float) -> None:
         self.event.wait(min(max(seconds, 0.0), _TICK))
 
@@ -330,8 +343,11 @@ def _summary_text(result: object) -> str:
     if result is None:
         return "done"
     if isinstance(result, Mapping):
-        return ", ".join(f"{k} {v}" for k, v in result.items()) or "done"
-    return str(result)
+        text = ", ".join(f"{k} {v}" for k, v in result.items()) or "done"
+    else:
+        text = str(result)
+    # A job that returns a big object by mistake must not flood the log.
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _run_logged(
@@ -371,7 +387,7 @@ def _run_logged(
         )
         return exit_code
     duration = round(time.monotonic() - started, 3)
-    summary = dict(result) if isinstance(result, Mapping) else result
+    summary = dict(result) if isinstance(result, Mapping) else _summary_text(result)
     log.info(
         "sync run finished in %.1fs: %s",
         duration,
@@ -422,11 +438,13 @@ def run_forever(
     with stopper.handlers():
         try:
             if once:
-                return _run_logged(job, config, log, once=True)
+                with stopper.running():
+                    return _run_logged(job, config, log, once=True)
             return _loop(config, job, stopper, log)
         except KeyboardInterrupt:
             log.warning(
-                "stopped at once by a second signal; the run in progress was cut short",
+                "stopped at once by a second signal%s",
+                "; the run in progress was cut short" if stopper.cut_short else "",
                 extra={"event": "stopped", "exit_code": 130},
             )
             return 130
@@ -454,7 +472,8 @@ def _loop(
     log_next(f"okrsync run: schedule {', '.join(config.at)} ({tz.key})")
     while not stopper.stopping:
         if any(j.should_run for j in scheduler.jobs):
-            scheduler.run_pending()
+            with stopper.running():
+                scheduler.run_pending()
             if not stopper.stopping:
                 log_next("waiting")
             continue
