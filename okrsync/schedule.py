@@ -54,6 +54,8 @@ __all__ = [
     "OkrScheduler",
     "ZonedJob",
     "build_scheduler",
+    "format_when",
+    "next_after",
     "next_runs",
     "parse_at",
     "run_forever",
