@@ -42,6 +42,9 @@ __all__ = [
 SERIAL_EPOCH = pd.Timestamp("1899-12-30")
 _MIN_DATE = pd.Timestamp("1900-01-01")
 _MAX_DATE = pd.Timestamp("2199-12-31")
+# Serial day numbers of _MIN_DATE and of the day after _MAX_DATE.
+_MIN_SERIAL = (_MIN_DATE - SERIAL_EPOCH).days
+_END_SERIAL = (_MAX_DATE - SERIAL_EPOCH).days + 1
 
 _NUMBER_RE = (
     r"^(?P<sign>[+\-−]?)\s*(?P<cur>[$€£¥])?\s*(?P<sign2>[+\-−]?)"
@@ -136,11 +139,11 @@ def parse_dates(raw: pd.Series, formats: Sequence[str] = ()) -> Parsed:
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     is_date = kinds.isin([dt.date, dt.datetime, pd.Timestamp])
     if is_date.any():
-        out[is_date] = pd.to_datetime(raw[is_date].map(_as_datetime), errors="coerce")
+        out[is_date] = _in_range(pd.to_datetime(raw[is_date].map(_as_datetime), errors="coerce"))
     numeric = _number_mask(kinds)
     if numeric.any():
         serial = raw[numeric].astype("float64")
-        ok = serial.between(1, 2958465)  # 1899-12-31 .. 9999-12-31 in serial days
+        ok = (serial >= _MIN_SERIAL) & (serial < _END_SERIAL)
         days = pd.to_timedelta(np.floor(serial.where(ok, np.nan)), unit="D")
         out[numeric] = SERIAL_EPOCH + days
     text = text_of(raw)
@@ -148,19 +151,28 @@ def parse_dates(raw: pd.Series, formats: Sequence[str] = ()) -> Parsed:
     if pending.any():
         iso = pending & text.str.match(_ISO_DATE_RE).fillna(value=False).astype(bool)
         if iso.any():
-            out[iso] = pd.to_datetime(text[iso], format="ISO8601", errors="coerce")
+            out[iso] = _in_range(pd.to_datetime(text[iso], format="ISO8601", errors="coerce"))
         pending &= ~iso
         for fmt in formats:
             if not pending.any():
                 break
-            got = pd.to_datetime(text[pending], format=fmt, errors="coerce")
+            got = _in_range(pd.to_datetime(text[pending], format=fmt, errors="coerce"))
             hit = got.notna()
             out[hit[hit].index] = got[hit]
             pending[hit[hit].index] = False
     out = out.dt.normalize()
-    out[(out < _MIN_DATE) | (out > _MAX_DATE)] = pd.NaT
     bad = ~is_blank(raw) & out.isna()
     return Parsed(out, bad)
+
+
+def _in_range(values: pd.Series) -> pd.Series:
+    """``NaT`` outside 1900..2199, in nanoseconds like ``out``.
+
+    pandas parses to microseconds, which holds year 1 or 9999; assigning such a value
+    into a nanosecond column raises, so the range check must come first.
+    """
+    end = _MAX_DATE + pd.Timedelta(days=1)
+    return values.where((values >= _MIN_DATE) & (values < end)).astype("datetime64[ns]")
 
 
 def _as_datetime(value: Any) -> Any:
