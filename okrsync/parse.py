@@ -116,7 +116,9 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     has_text = text.notna() & (text != "")
     if has_text.any():
         parts = text[has_text].str.extract(_NUMBER_RE)
-        ok = parts["body"].notna()
+        # One sign, before or after the currency symbol: "-$5" and "$-5", never "--5".
+        two_signs = parts["sign"].fillna("").ne("") & parts["sign2"].fillna("").ne("")
+        ok = parts["body"].notna() & ~two_signs
         body = pd.to_numeric(parts["body"].str.replace(",", "", regex=False), errors="coerce")
         minus = (parts["sign"].isin(["-", "−"])) ^ (parts["sign2"].isin(["-", "−"]))
         is_pct = parts["pct"].eq("%")
