@@ -187,8 +187,15 @@ def _map_words(raw: pd.Series, lookup: Callable[[Hashable], Any]) -> Parsed:
     """Map each distinct cell through ``lookup`` (``None`` = unreadable). Few distinct values."""
     blank = is_blank(raw)
     keys = raw.where(~blank)
-    table = {k: lookup(k) for k in keys.dropna().unique()}
-    values = keys.map(table).astype(object)
+    # True == 1 == 1.0 as dict keys and to unique(), so a checkbox cell and a number cell
+    # in one column would share one lookup: look the bools up on their own.
+    is_bool = _kinds(raw) == bool
+    values = pd.Series(None, index=raw.index, dtype=object)
+    for part in (is_bool, ~is_bool):
+        if part.any():
+            sub = keys[part]
+            table = {k: lookup(k) for k in sub.dropna().unique()}
+            values[part] = sub.map(table).astype(object)
     values = values.where(values.notna(), None)
     bad = ~blank & values.isna()
     return Parsed(values, bad)
