@@ -438,7 +438,8 @@ def _schedule(c: _Checker, data: Mapping[str, Any]) -> ScheduleConfig:
     tz = c.get(t, "timezone", w, str, "UTC", "an IANA time zone like Europe/Berlin")
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    # "America" is a folder of zones: ZoneInfo raises IsADirectoryError (an OSError) for it.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         c.problems.append(f"{w}timezone {tz!r} is not a known time zone (e.g. Europe/Berlin)")
     return ScheduleConfig(at=at, timezone=tz)
 
