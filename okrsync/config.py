@@ -324,8 +324,9 @@ def _cycle(c: _Checker, data: Mapping[str, Any]) -> CycleConfig | None:
     # tomllib gives datetime for "2026-10-01T00:00"; a cycle is whole days.
     start = start.date() if isinstance(start, dt.datetime) else start
     end = end.date() if isinstance(end, dt.datetime) else end
-    c.check(start is not None, f"{w}start is required (the first day of the OKR cycle)")
-    c.check(end is not None, f"{w}end is required (the last day of the OKR cycle)")
+    # A present but wrong-typed value already has its own message; "required" would mislead.
+    c.check("start" in t, f"{w}start is required (the first day of the OKR cycle)")
+    c.check("end" in t, f"{w}end is required (the last day of the OKR cycle)")
     if start and end:
         c.check(end > start, f"{w}end ({end}) must be after start ({start})")
     cadence = c.get(t, "default_cadence", w, str, "weekly", 'a cadence like "weekly"')
