@@ -159,7 +159,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             f"Config file {file} not found; pass --config PATH, set OKRSYNC_CONFIG, "
             "or create one with `okrsync init`."
         ) from None
-    except (OSError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"Config file {file} is not UTF-8 text; save it as UTF-8.") from e
+    except OSError as e:
         raise ConfigError(f"Config file {file} cannot be read ({e}); check its permissions.") from e
     try:
         data = tomllib.loads(text)
