@@ -12,6 +12,7 @@ import importlib.util
 import zipfile
 from pathlib import Path
 from types import ModuleType
+from xml.etree import ElementTree as ET
 
 import openpyxl
 import pandas as pd
@@ -71,9 +72,14 @@ def sheet() -> pd.DataFrame:
     return pd.DataFrame(data, columns=header, dtype=object)
 
 
-def members(path: Path) -> dict[str, bytes]:
+def members(path: Path) -> dict[str, str]:
+    """The workbook's XML parts in canonical form.
+
+    openpyxl serialises with lxml when it is installed and with ElementTree otherwise,
+    which places namespace declarations differently; C14N makes both compare equal.
+    """
     with zipfile.ZipFile(path) as z:
-        return {name: z.read(name) for name in z.namelist()}
+        return {name: ET.canonicalize(z.read(name).decode("utf-8")) for name in z.namelist()}
 
 
 def test_committed_example_is_up_to_date(maker: ModuleType, tmp_path: Path) -> None:
