@@ -554,6 +554,7 @@ def test_a_cell_parses_the_same_whatever_its_neighbours(
 finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False)
 
 
+@settings(deadline=None, max_examples=50)
 @given(x=finite)
 def test_round_trip_thousands(x: float) -> None:
     """A number written with thousands separators reads back as written."""
@@ -563,11 +564,13 @@ def test_round_trip_thousands(x: float) -> None:
     assert value == float(text.replace(",", ""))
 
 
+@settings(deadline=None, max_examples=50)
 @given(n=st.integers(min_value=-(2**53), max_value=2**53))
 def test_round_trip_whole_numbers(n: int) -> None:
     assert one(parse_numbers, f"{n:,}") == (float(n), False)
 
 
+@settings(deadline=None, max_examples=50)
 @given(x=finite)
 def test_round_trip_currency(x: float) -> None:
     """``-$1,234.50`` style, the way a sheet shows currency."""
@@ -577,6 +580,7 @@ def test_round_trip_currency(x: float) -> None:
     assert value == pytest.approx(float(f"{x:.2f}"), rel=1e-15, abs=0)
 
 
+@settings(deadline=None, max_examples=50)
 @given(x=st.floats(min_value=-1e6, max_value=1e6, allow_nan=False))
 def test_round_trip_percent(x: float) -> None:
     """``12.3456%`` reads as the fraction 0.123456, and is marked as a percentage."""
@@ -590,11 +594,13 @@ def test_round_trip_percent(x: float) -> None:
 days = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2199, 12, 31))
 
 
+@settings(deadline=None, max_examples=50)
 @given(day=days)
 def test_round_trip_iso(day: dt.date) -> None:
     assert one(parse_dates, day.isoformat()) == (pd.Timestamp(day), False)
 
 
+@settings(deadline=None, max_examples=50)
 @given(day=days, fmt=st.sampled_from((*FORMATS, "%Y/%m/%d", "%d %B %Y")))
 def test_round_trip_date_formats(day: dt.date, fmt: str) -> None:
     """A date written in a configured format reads back as that day."""
@@ -603,6 +609,7 @@ def test_round_trip_date_formats(day: dt.date, fmt: str) -> None:
     assert parsed.values.iloc[0] == pd.Timestamp(day)
 
 
+@settings(deadline=None, max_examples=50)
 @given(day=days, hour=st.floats(min_value=0, max_value=0.999))
 def test_round_trip_serial(day: dt.date, hour: float) -> None:
     """A Google serial number (days since 1899-12-30, time as a fraction) is its day."""
@@ -610,6 +617,7 @@ def test_round_trip_serial(day: dt.date, hour: float) -> None:
     assert one(parse_dates, serial) == (pd.Timestamp(day), False)
 
 
+@settings(deadline=None, max_examples=50)
 @given(n=st.integers(min_value=1, max_value=366))
 def test_round_trip_days(n: int) -> None:
     """A whole number of days, as ``Nd``, ``N`` or a number cell."""
