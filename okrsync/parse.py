@@ -189,7 +189,7 @@ def _map_words(raw: pd.Series, lookup: Callable[[Hashable], Any]) -> Parsed:
     keys = raw.where(~blank)
     # True == 1 == 1.0 as dict keys and to unique(), so a checkbox cell and a number cell
     # in one column would share one lookup: look the bools up on their own.
-    is_bool = _kinds(raw) == bool
+    is_bool = _kinds(raw).eq(bool)
     values = pd.Series(None, index=raw.index, dtype=object)
     for part in (is_bool, ~is_bool):
         if part.any():
