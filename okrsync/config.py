@@ -159,7 +159,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             f"Config file {file} not found; pass --config PATH, set OKRSYNC_CONFIG, "
             "or create one with `okrsync init`."
         ) from None
-    except (OSError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"Config file {file} is not UTF-8 text; save it as UTF-8.") from e
+    except OSError as e:
         raise ConfigError(f"Config file {file} cannot be read ({e}); check its permissions.") from e
     try:
         data = tomllib.loads(text)
@@ -326,8 +328,9 @@ def _cycle(c: _Checker, data: Mapping[str, Any]) -> CycleConfig | None:
     # tomllib gives datetime for "2026-10-01T00:00"; a cycle is whole days.
     start = start.date() if isinstance(start, dt.datetime) else start
     end = end.date() if isinstance(end, dt.datetime) else end
-    c.check(start is not None, f"{w}start is required (the first day of the OKR cycle)")
-    c.check(end is not None, f"{w}end is required (the last day of the OKR cycle)")
+    # A present but wrong-typed value already has its own message; "required" would mislead.
+    c.check("start" in t, f"{w}start is required (the first day of the OKR cycle)")
+    c.check("end" in t, f"{w}end is required (the last day of the OKR cycle)")
     if start and end:
         c.check(end > start, f"{w}end ({end}) must be after start ({start})")
     cadence = c.get(t, "default_cadence", w, str, "weekly", 'a cadence like "weekly"')
@@ -445,7 +448,8 @@ def _schedule(c: _Checker, data: Mapping[str, Any]) -> ScheduleConfig:
     tz = c.get(t, "timezone", w, str, "UTC", "an IANA time zone like Europe/Berlin")
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    # "America" is a folder of zones: ZoneInfo raises IsADirectoryError (an OSError) for it.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         c.problems.append(f"{w}timezone {tz!r} is not a known time zone (e.g. Europe/Berlin)")
     return ScheduleConfig(at=at, timezone=tz)
 

@@ -47,6 +47,9 @@ __all__ = [
 SERIAL_EPOCH = pd.Timestamp("1899-12-30")
 _MIN_DATE = pd.Timestamp("1900-01-01")
 _MAX_DATE = pd.Timestamp("2199-12-31")
+# Serial day numbers of _MIN_DATE and of the day after _MAX_DATE.
+_MIN_SERIAL = (_MIN_DATE - SERIAL_EPOCH).days
+_END_SERIAL = (_MAX_DATE - SERIAL_EPOCH).days + 1
 
 _NUMBER_RE = (
     r"^(?P<sign>[+\-−]?)\s*(?P<cur>[$€£¥])?\s*(?P<sign2>[+\-−]?)"
@@ -175,7 +178,9 @@ def _numbers(column: pd.Series | Cells) -> tuple[pd.Series, pd.Series, pd.Series
         rest = has_text & values.isna()
         if rest.any():
             parts = text[rest].str.extract(_NUMBER_RE)
-            ok = parts["body"].notna()
+            # One sign, before or after the currency symbol: "-$5" and "$-5", never "--5".
+            two_signs = parts["sign"].fillna("").ne("") & parts["sign2"].fillna("").ne("")
+            ok = parts["body"].notna() & ~two_signs
             body = pd.to_numeric(parts["body"].str.replace(",", "", regex=False), errors="coerce")
             minus = (parts["sign"].isin(["-", "−"])) ^ (parts["sign2"].isin(["-", "−"]))
             is_pct = parts["pct"].eq("%")
@@ -198,11 +203,11 @@ def parse_dates(column: pd.Series | Cells, formats: Sequence[str] = ()) -> Parse
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     is_date = kinds.isin([dt.date, dt.datetime, pd.Timestamp])
     if is_date.any():
-        out[is_date] = pd.to_datetime(raw[is_date].map(_as_datetime), errors="coerce")
+        out[is_date] = _in_range(pd.to_datetime(raw[is_date].map(_as_datetime), errors="coerce"))
     numeric = number_mask(kinds)
     if numeric.any():
         serial = raw[numeric].astype("float64")
-        ok = serial.between(1, 2958465)  # 1899-12-31 .. 9999-12-31 in serial days
+        ok = (serial >= _MIN_SERIAL) & (serial < _END_SERIAL)
         days = pd.to_timedelta(np.floor(serial.where(ok, np.nan)), unit="D")
         out[numeric] = SERIAL_EPOCH + days
     text = cells.text
@@ -210,19 +215,28 @@ def parse_dates(column: pd.Series | Cells, formats: Sequence[str] = ()) -> Parse
     if pending.any():
         iso = pending & text.str.match(_ISO_DATE_RE).fillna(value=False).astype(bool)
         if iso.any():
-            out[iso] = pd.to_datetime(text[iso], format="ISO8601", errors="coerce")
+            out[iso] = _in_range(pd.to_datetime(text[iso], format="ISO8601", errors="coerce"))
         pending &= ~iso
         for fmt in formats:
             if not pending.any():
                 break
-            got = pd.to_datetime(text[pending], format=fmt, errors="coerce")
+            got = _in_range(pd.to_datetime(text[pending], format=fmt, errors="coerce"))
             hit = got.notna()
             out[hit[hit].index] = got[hit]
             pending[hit[hit].index] = False
     out = out.dt.normalize()
-    out[(out < _MIN_DATE) | (out > _MAX_DATE)] = pd.NaT
     bad = ~cells.blank & out.isna()
     return Parsed(out, bad)
+
+
+def _in_range(values: pd.Series) -> pd.Series:
+    """``NaT`` outside 1900..2199, in nanoseconds like ``out``.
+
+    pandas parses to microseconds, which holds year 1 or 9999; assigning such a value
+    into a nanosecond column raises, so the range check must come first.
+    """
+    end = _MAX_DATE + pd.Timedelta(days=1)
+    return values.where((values >= _MIN_DATE) & (values < end)).astype("datetime64[ns]")
 
 
 def _as_datetime(value: Any) -> Any:
@@ -236,8 +250,15 @@ def _map_words(column: pd.Series | Cells, lookup: Callable[[Hashable], Any]) -> 
     cells = as_cells(column)
     blank = cells.blank
     keys = cells.raw.where(~blank)
-    table = {k: lookup(k) for k in keys.dropna().unique()}
-    values = keys.map(table).astype(object)
+    # True == 1 == 1.0 as dict keys and to unique(), so a checkbox cell and a number cell
+    # in one column would share one lookup: look the bools up on their own.
+    is_bool = cells.kinds.eq(bool)
+    values = pd.Series(None, index=keys.index, dtype=object)
+    for part in (is_bool, ~is_bool):
+        if part.any():
+            sub = keys[part]
+            table = {k: lookup(k) for k in sub.dropna().unique()}
+            values[part] = sub.map(table).astype(object)
     values = values.where(values.notna(), None)
     bad = ~blank & values.isna()
     return Parsed(values, bad)
