@@ -26,6 +26,7 @@ from okrsync.cli_options import common
 from okrsync.config import Config, load_config
 from okrsync.errors import OkrsyncError
 from okrsync.pipeline import SyncResult, check, sync
+from okrsync.schedule import run_forever
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("okrsync")
@@ -137,6 +138,29 @@ def demo_command(
             f"  emails:    {config.email.outbox}/  (.eml files; open them in a mail program)\n"
             f"Run it again with: okrsync --config {config.source} sync --today {result.today}"
         )
+
+
+@cli.command("run")
+@click.option("--once", is_flag=True, help="Run one sync now and exit (for cron and timers).")
+@click.pass_context
+@reports_errors
+def run_command(ctx: click.Context, once: bool) -> None:
+    """Stay up and sync at the times in [schedule] until stopped (SIGTERM or Ctrl-C).
+
+    A failed run is logged and tried again at the next time. Stopping lets the run in
+    progress finish first.
+    """
+    config = _config(ctx)
+
+    def job() -> dict[str, object]:
+        result = sync(config, today=_resolve_today(config, None))
+        summary = result.to_dict()
+        return {
+            key: summary[key]
+            for key in ("rows", "rows_with_errors", "warnings", "overdue", "cells_changed")
+        } | {key: summary[key] for key in summary if key == "emails"}
+
+    ctx.exit(run_forever(config.schedule, job, once=once, log=log))
 
 
 # --- output -------------------------------------------------------------------------

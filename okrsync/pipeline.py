@@ -24,6 +24,7 @@ from okrsync.compute import compute
 from okrsync.config import Config
 from okrsync.diff import plan_changes
 from okrsync.errors import RowIssue
+from okrsync.lock import RunLock
 from okrsync.read import read_table
 from okrsync.validate import validate
 
@@ -136,10 +137,17 @@ def sync(
 ) -> SyncResult:
     """Run one sync: read, validate, compute, write the changed cells.
 
-    :param dry_run: plan everything, change nothing.
+    A run that writes holds the lock in ``[state] dir`` for its whole length, so a cron
+    sync and an ``okrsync run`` never write the same sheet at once.
+
+    :param dry_run: plan everything, change nothing (and take no lock).
+    :raises LockHeldError: another run holds the lock (exit code 75).
     :raises OkrsyncError: the sheet cannot be read or written (see :mod:`okrsync.errors`).
     """
-    return _run(config, today=today, backend=backend, dry_run=dry_run, apply=not dry_run)
+    if dry_run:
+        return _run(config, today=today, backend=backend, dry_run=True, apply=False)
+    with RunLock(config.state.dir):
+        return _run(config, today=today, backend=backend, dry_run=False, apply=True)
 
 
 def _run(
