@@ -79,7 +79,11 @@ def read_table(table: SheetTable, config: Config) -> Frame:
         )
     width = max((i for i, h in enumerate(table.header, start=1) if str(h or "").strip()), default=0)
 
-    grid = pd.DataFrame(table.rows, dtype=object) if table.rows else pd.DataFrame(dtype=object)
+    rows = table.rows
+    longest = max(map(len, rows), default=0)
+    if any(len(r) != longest for r in rows):  # trailing blanks are often left out
+        rows = [r if len(r) == longest else [*r, *[None] * (longest - len(r))] for r in rows]
+    grid = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
     grid.index = pd.RangeIndex(2, 2 + len(grid))
     # Columns the rows never reached (trailing blanks omitted) are blank.
     for i in range(grid.shape[1], max(width, len(table.header))):

@@ -282,4 +282,5 @@ def test_failed_save_leaves_the_workbook_as_it_was(
     assert result.exit_code == 1
     assert "could not be saved (No space left on device); it is unchanged" in result.stderr
     assert workbook.read_bytes() == content
-    assert sorted(p.name for p in workbook.parent.iterdir()) == ["okrs.xlsx", "okrsync.toml"]
+    leftover = sorted(p.name for p in workbook.parent.iterdir())
+    assert leftover == [".okrsync", "okrs.xlsx", "okrsync.toml"]  # the state dir, no temp file

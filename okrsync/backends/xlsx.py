@@ -197,6 +197,9 @@ def _titles(names: Sequence[str]) -> str:
 
 
 def _table(ws: Any) -> SheetTable:
+    # The stored dimension is often missing or stale (files written by other tools);
+    # without this openpyxl parses the whole sheet once more just to size it.
+    ws.reset_dimensions()
     rows = ws.iter_rows()
     try:
         first = next(rows)

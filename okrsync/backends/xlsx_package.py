@@ -13,6 +13,7 @@ Reading stays with openpyxl (read-only mode), which does that well.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -81,6 +82,7 @@ class XlsxPackage:
         self._trees: dict[str, etree._ElementTree] = {}
         # Parts we changed; every other part is copied byte for byte.
         self._dirty: set[str] = set()
+        self._styles: dict[tuple[int, str], int] = {}
         self._workbook_part = self._office_document()
 
     # --- parts ------------------------------------------------------------------
@@ -130,6 +132,7 @@ class XlsxPackage:
 
     # --- styles -----------------------------------------------------------------
 
+    @functools.cached_property
     def _styles_part(self) -> str:
         rels = self._tree(self._rels_part(self._workbook_part)).getroot()
         for rel in rels:
@@ -139,7 +142,13 @@ class XlsxPackage:
 
     def style_with_format(self, base: int, number_format: str) -> int:
         """The index of a cell style like ``base`` but with ``number_format``; reused if present."""
-        styles = self._tree(self._styles_part()).getroot()
+        key = (base, number_format)
+        if key not in self._styles:
+            self._styles[key] = self._find_or_add_style(base, number_format)
+        return self._styles[key]
+
+    def _find_or_add_style(self, base: int, number_format: str) -> int:
+        styles = self._tree(self._styles_part).getroot()
         num_fmts = styles.find(_q("numFmts"))
         builtin = {"0": 1, "0.00": 2, "0%": 9, "0.00%": 10}
         fmt_id = builtin.get(number_format)
@@ -156,7 +165,7 @@ class XlsxPackage:
                 etree.SubElement(
                     num_fmts, _q("numFmt"), numFmtId=str(fmt_id), formatCode=number_format
                 )
-                self._dirty.add(self._styles_part())
+                self._dirty.add(self._styles_part)
                 num_fmts.set("count", str(len(num_fmts)))
         xfs = styles.find(_q("cellXfs"))
         assert xfs is not None
@@ -170,7 +179,7 @@ class XlsxPackage:
         new.set("applyNumberFormat", "1")
         xfs.append(new)
         xfs.set("count", str(len(xfs)))
-        self._dirty.add(self._styles_part())
+        self._dirty.add(self._styles_part)
         return len(xfs) - 1
 
     # --- cells ------------------------------------------------------------------
@@ -182,26 +191,41 @@ class XlsxPackage:
         sheet_data = root.find(_q("sheetData"))
         assert sheet_data is not None
         rows = _index_rows(sheet_data)
-        max_row, max_col = 0, 0
+        by_row: dict[int, list[CellWrite]] = {}
         for w in writes:
-            row_el = rows.get(w.row)
+            by_row.setdefault(w.row, []).append(w)
+        header_styles = {}
+        if 1 in rows:
+            header_styles = {c: el.get("s") for c, el in _index_cells(rows[1], 1).items()}
+        max_row, max_col = 0, 0
+        for r in sorted(by_row):
+            row_el = rows.get(r)
             if row_el is None:
-                row_el = _insert_row(sheet_data, rows, w.row)
-            cell = _find_or_insert_cell(row_el, w.row, w.col)
-            style = cell.get("s")
-            if w.style_from is not None:
-                src_row = rows.get(w.style_from[0])
-                src = _find_cell(src_row, w.style_from[1]) if src_row is not None else None
-                if src is not None and src.get("s"):
-                    style = src.get("s")
-            if w.number_format and w.value is not None:
-                style = str(self.style_with_format(int(style or 0), w.number_format))
-            _set_value(cell, w.value)
-            if style is not None and style != "0":
-                cell.set("s", style)
-            elif "s" in cell.attrib:
-                del cell.attrib["s"]
-            max_row, max_col = max(max_row, w.row), max(max_col, w.col)
+                row_el = _insert_row(sheet_data, rows, r)
+            cells = _index_cells(row_el, r)
+            inserted = False
+            for w in by_row[r]:
+                cell = cells.get(w.col)
+                if cell is None:
+                    cell = etree.SubElement(row_el, _q("c"), r=f"{col_letter(w.col)}{r}")
+                    cells[w.col] = cell
+                    inserted = True
+                style = cell.get("s")
+                if w.style_from is not None and w.style_from[0] == 1:
+                    style = header_styles.get(w.style_from[1]) or style
+                if w.number_format and w.value is not None:
+                    style = str(self.style_with_format(int(style or 0), w.number_format))
+                _set_value(cell, w.value)
+                if style is not None and style != "0":
+                    cell.set("s", style)
+                elif "s" in cell.attrib:
+                    del cell.attrib["s"]
+                max_col = max(max_col, w.col)
+            if inserted:
+                # Cells must stand in column order; "spans" is a hint that is now stale.
+                row_el[:] = sorted(row_el, key=lambda el: _cell_col(el) or 1 << 30)
+                row_el.attrib.pop("spans", None)
+            max_row = max(max_row, r)
         _grow_dimension(root, max_row, max_col)
 
     def append_rows(
@@ -323,36 +347,16 @@ def _cell_col(cell: etree._Element) -> int:
     return col_number(m.group(1)) if m else 0
 
 
-def _find_cell(row_el: etree._Element, col: int) -> etree._Element | None:
-    for cell in row_el.iterchildren(_q("c")):
-        if _cell_col(cell) == col:
-            return cell
-    return None
-
-
-def _find_or_insert_cell(row_el: etree._Element, row: int, col: int) -> etree._Element:
-    # Cells without an r attribute are positional; give them one so ordering stays right.
+def _index_cells(row_el: etree._Element, row: int) -> dict[int, etree._Element]:
+    """The row's cells by column; cells without an ``r`` attribute get one (positional)."""
+    cells: dict[int, etree._Element] = {}
     position = 0
     for cell in row_el.iterchildren(_q("c")):
         position = _cell_col(cell) or position + 1
         if not cell.get("r"):
             cell.set("r", f"{col_letter(position)}{row}")
-    previous = None
-    for cell in row_el.iterchildren(_q("c")):
-        c = _cell_col(cell)
-        if c == col:
-            return cell
-        if c > col:
-            break
-        previous = cell
-    new = etree.Element(_q("c"), r=f"{col_letter(col)}{row}")
-    if previous is None:
-        row_el.insert(0, new)
-    else:
-        previous.addnext(new)
-    if row_el.get("spans"):
-        del row_el.attrib["spans"]  # an optimisation hint; stale spans confuse some readers
-    return new
+        cells[position] = cell
+    return cells
 
 
 def _set_value(cell: etree._Element, value: Cell) -> None:
