@@ -25,6 +25,7 @@ from okrsync import __version__
 from okrsync.cli_options import common
 from okrsync.config import Config, load_config
 from okrsync.errors import OkrsyncError
+from okrsync.logs import setup_logging
 from okrsync.pipeline import SyncResult, check, sync
 from okrsync.schedule import run_forever
 
@@ -61,16 +62,26 @@ def reports_errors(f: F) -> F:
     envvar="OKRSYNC_CONFIG",
     help="The config file (also OKRSYNC_CONFIG). Default: config/okrsync.toml.",
 )
-@click.option("-v", "--verbose", count=True, help="Say more (-vv for debug detail).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("-v", "--verbose", count=True, help="Say more (-vv for library detail too).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines on stderr as text, or as JSON for a log collector.",
+)
 @click.version_option(__version__, prog_name="okrsync")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool) -> None:
-    """Sync an OKR check-in sheet: validate rows, compute health, write status, email notes."""
-    level = (
-        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    )
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+def cli(
+    ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool, log_format: str
+) -> None:
+    """Sync an OKR check-in sheet: validate rows, compute health, write status, email notes.
+
+    Exit codes: 0 done (rows with problems are reported, not fatal); 1 the run failed;
+    2 usage or config error; 75 another okrsync run holds the lock (try again later).
+    """
+    setup_logging(-1 if quiet else verbose, "json" if log_format == "json" else "text")
     ctx.obj = {"config_path": config_path, "quiet": quiet, "verbose": verbose}
 
 

@@ -10,6 +10,7 @@ This is the library API the CLI stands on::
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,8 @@ from okrsync.read import read_table
 from okrsync.validate import validate
 
 __all__ = ["SyncResult", "check", "sync"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -166,8 +169,17 @@ def _run(
         checked = validate(frame, config, today)
         computed = compute(checked, config, today)
         changes = plan_changes(frame, computed, checked.id_fills)
+        log.info(
+            "read %d KRs from %s: %d with errors, %d problems; %d cells to write",
+            len(frame.raw),
+            backend.location(),
+            int(checked.error.sum()),
+            len(checked.issues),
+            len(changes),
+        )
         if apply and changes:
             backend.write(changes)
+            log.info("wrote %d cells", len(changes))
         table = checked.kr.drop(columns=["_days", "_months", "_met"])
         table[Col.CADENCE] = checked.kr[Col.CADENCE]
         table = table.join(computed)

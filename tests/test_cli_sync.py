@@ -105,7 +105,7 @@ def test_second_sync_writes_nothing(runner: CliRunner, setup: tuple[Path, Path])
     content = workbook.read_bytes()
     result = invoke(runner, config, "sync", "--today", TODAY, "--json")
     assert result.exit_code == 0
-    assert json.loads(result.output)["cells_changed"] == 0
+    assert json.loads(result.stdout)["cells_changed"] == 0
     assert workbook.stat().st_mtime_ns == stamp
     assert workbook.read_bytes() == content
 
@@ -126,7 +126,7 @@ def test_json_summary(runner: CliRunner, setup: tuple[Path, Path]) -> None:
     """--json prints one JSON document with the counts and the problems by row."""
     _, config = setup
     result = invoke(runner, config, "sync", "--today", TODAY, "--json")
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     assert summary["rows"] == 3
     assert summary["rows_with_errors"] == 1
     # Row 2: 0.4 against 0.5055 expected is at risk; row 4 has no Current yet: off track.
@@ -160,7 +160,7 @@ def test_today_from_environment(runner: CliRunner, setup: tuple[Path, Path]) -> 
     result = runner.invoke(
         cli, ["--config", str(config), "validate", "--json"], env={"OKRSYNC_TODAY": "2026-10-05"}
     )
-    assert json.loads(result.output)["today"] == "2026-10-05"
+    assert json.loads(result.stdout)["today"] == "2026-10-05"
 
 
 def test_config_from_environment(runner: CliRunner, setup: tuple[Path, Path]) -> None:
@@ -169,7 +169,7 @@ def test_config_from_environment(runner: CliRunner, setup: tuple[Path, Path]) ->
         cli, ["validate", "--today", TODAY, "--json"], env={"OKRSYNC_CONFIG": str(config)}
     )
     assert result.exit_code == 0
-    assert json.loads(result.output)["rows"] == 3
+    assert json.loads(result.stdout)["rows"] == 3
 
 
 def test_text_that_looks_like_a_formula_is_written_as_text(
@@ -284,3 +284,23 @@ def test_failed_save_leaves_the_workbook_as_it_was(
     assert workbook.read_bytes() == content
     leftover = sorted(p.name for p in workbook.parent.iterdir())
     assert leftover == [".okrsync", "okrs.xlsx", "okrsync.toml"]  # the state dir, no temp file
+
+
+def test_json_log_lines_on_stderr(runner: CliRunner, setup: tuple[Path, Path]) -> None:
+    """--log-format json writes one JSON object per log line to stderr; stdout stays clean."""
+    _, config = setup
+    result = runner.invoke(
+        cli, ["--config", str(config), "--log-format", "json", "sync", "--today", TODAY, "--json"]
+    )
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+    assert any("read 3 KRs" in r["message"] for r in records)
+    assert json.loads(result.stdout)["rows"] == 3
+
+
+def test_quiet_prints_nothing_on_success(runner: CliRunner, setup: tuple[Path, Path]) -> None:
+    _, config = setup
+    result = runner.invoke(cli, ["--config", str(config), "-q", "sync", "--today", TODAY])
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert result.stderr == ""
