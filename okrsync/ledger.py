@@ -163,8 +163,8 @@ class Ledger:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        self._db = sqlite3.connect(str(path) if path else ":memory:", isolation_level=None)
         try:
-            self._db = sqlite3.connect(str(path) if path else ":memory:", isolation_level=None)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA foreign_keys = ON")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -176,10 +176,14 @@ class Ledger:
             self._db.executescript(_SCHEMA)
             self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
         except sqlite3.DatabaseError as e:
+            self._db.close()
             raise NotifyError(
                 f"The ledger {path} cannot be opened ({e}); move it aside and re-run "
                 "(okrsync then forgets what it sent)."
             ) from e
+        except BaseException:
+            self._db.close()
+            raise
 
     @classmethod
     def open(cls, state_dir: Path, *, create: bool = True) -> Ledger:

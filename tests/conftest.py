@@ -25,10 +25,20 @@ class _Collector:
 
     def __init__(self) -> None:
         self.envelopes: list[tuple[Any, bool]] = []
+        self.reject: set[str] = set()  # recipients answered with 550
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.reject:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        # session.ssl is set once the connection is TLS (implicit or after STARTTLS).
-        self.envelopes.append((envelope, session.ssl is not None))
+        # STARTTLS sets session.ssl; implicit TLS shows on the transport.
+        tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
+        self.envelopes.append((envelope, tls))
         return "250 OK"
 
 
