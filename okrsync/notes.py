@@ -376,8 +376,8 @@ _HEADLINE = (
     (Health.AT_RISK.value, "At risk", Health.AT_RISK.value),
     (Health.OFF_TRACK.value, "Off track", Health.OFF_TRACK.value),
     (Health.DONE.value, "Done", Health.DONE.value),
-    ("overdue", "Overdue check-ins", None),
-    ("errors", "Rows with errors", None),
+    ("overdue", "Overdue", None),
+    ("errors", "Row errors", None),
 )
 
 
