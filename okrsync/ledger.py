@@ -161,9 +161,14 @@ class Ledger:
         with no state yet must not create the state directory).
     """
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, *, readonly: bool = False) -> None:
         self.path = path
-        self._db = sqlite3.connect(str(path) if path else ":memory:", isolation_level=None)
+        if path is not None and readonly:
+            # A dry run reads what was sent and must not touch the file (not even its schema).
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+        else:
+            self._db = sqlite3.connect(str(path) if path else ":memory:", isolation_level=None)
         try:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA foreign_keys = ON")
@@ -173,8 +178,9 @@ class Ledger:
                     f"The ledger {path} was written by a newer okrsync (schema {version}); "
                     "upgrade okrsync or point [state] dir elsewhere."
                 )
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+            if not (readonly and path is not None):
+                self._db.executescript(_SCHEMA)
+                self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
         except sqlite3.DatabaseError as e:
             self._db.close()
             raise NotifyError(
@@ -189,12 +195,12 @@ class Ledger:
     def open(cls, state_dir: Path, *, create: bool = True) -> Ledger:
         """Open the ledger in ``state_dir``, creating the folder and file when ``create``.
 
-        With ``create=False`` (a dry run) a missing ledger opens as an empty in-memory one
-        and nothing is written to disk.
+        With ``create=False`` (a dry run) the ledger opens read-only, and a missing one as
+        an empty in-memory ledger: nothing is written to disk.
         """
         path = state_dir / LEDGER_FILE
-        if not create and not path.exists():
-            return cls(None)
+        if not create:
+            return cls(path, readonly=True) if path.exists() else cls(None)
         if create:
             try:
                 state_dir.mkdir(parents=True, exist_ok=True)

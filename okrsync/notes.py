@@ -52,6 +52,10 @@ _REVISIT_RE = re.compile(r"off track for \d+ check-ins in a row", re.IGNORECASE)
 #: Worst first, so an objective's health is the minimum rank of its KRs'.
 HEALTH_RANK: dict[str, int] = {h.value: i for i, h in enumerate(HEALTH_ORDER)}
 ORG_SCOPE = "All teams"
+#: At most this many KRs a digest section (and a reminder) lists; the rest are counted.
+SECTION_LIMIT = 40
+ACTIONS_LIMIT = 100
+OBJECTIVES_LIMIT = 60
 
 
 # --- views ----------------------------------------------------------------------------
@@ -272,6 +276,8 @@ class DigestNotes:
     problems: list[Problem]
     counts: dict[str, int] = field(default_factory=dict)
     has_previous: bool = False
+    #: Section key -> how many KRs (or rows, or next steps) were left out for length.
+    more: dict[str, int] = field(default_factory=dict)
 
     @property
     def location_is_url(self) -> bool:
@@ -301,7 +307,13 @@ def _objectives(frame: pd.DataFrame) -> dict[str, ObjectiveView]:
     """Objective figures, whole-column: mean Progress, weakest Health, in sheet order."""
     if frame.empty:
         return {}
-    obj = frame[Col.OBJECTIVE.value].map(lambda v: one_line(_text(v))).replace("", "(no objective)")
+    # Whole-column one_line(): the same names KrView.objective carries.
+    obj = (
+        _strings(frame, Col.OBJECTIVE.value)
+        .str.replace(r"[\s\x00-\x1f\x7f\u2028\u2029]+", " ", regex=True)
+        .str.strip()
+        .replace("", "(no objective)")
+    )
     rank = frame[Col.HEALTH.value].map(HEALTH_RANK)
     grouped = pd.DataFrame(
         {"objective": obj, "progress": frame[Col.PROGRESS.value].astype("float64"), "rank": rank}
@@ -327,33 +339,31 @@ def _group(
     by_obj: dict[str, list[Item]] = {}
     for kr in views:
         by_obj.setdefault(kr.objective, []).append(Item(kr, notes.get(kr.id, "")))
-    order = list(objectives)
+    position = {name: i for i, name in enumerate(objectives)}
     return [
-        Group(objectives[name], items)
-        for name, items in sorted(by_obj.items(), key=lambda kv: order.index(kv[0]))
+        Group(objectives.get(name) or ObjectiveView(name, None, None, len(items)), items)
+        for name, items in sorted(by_obj.items(), key=lambda kv: position.get(kv[0], len(position)))
     ]
 
 
-def _problems(
-    frame: pd.DataFrame, views: Sequence[KrView], issues: Sequence[RowIssue]
-) -> list[Problem]:
-    rows = {kr.row: kr for kr in views}
+def _problems(views: Sequence[KrView], issues: Sequence[RowIssue]) -> list[Problem]:
+    """Rows with errors or warnings, with the notes to fix (the revisit warning has its
+    own section). Falls back to Sync Notes for a row no RowIssue describes."""
+    rows = {kr.row for kr in views}
     by_row: dict[int, list[RowIssue]] = {}
     for issue in issues:
         if issue.row in rows:
             by_row.setdefault(issue.row, []).append(issue)
     out = []
     for kr in views:
-        found = [i for i in by_row.get(kr.row, []) if REVISIT_MARK not in i.note]
+        found = by_row.get(kr.row)
         if found:
-            notes = [i.note for i in found]
+            notes = [i.note for i in found if REVISIT_MARK not in i.note]
             error = kr.error or any(i.error for i in found)
-        elif kr.row not in by_row and (kr.error or kr.sync_notes):
-            # No RowIssue for this row (a caller that only has the table): show Sync Notes.
-            notes = [] if REVISIT_MARK in kr.sync_notes and not kr.error else [kr.sync_notes]
-            error = kr.error
         else:
-            continue
+            revisit_only = REVISIT_MARK in kr.sync_notes and not kr.error
+            notes = [kr.sync_notes] if kr.sync_notes and not revisit_only else []
+            error = kr.error
         if notes:
             out.append(Problem(row=kr.row, id=kr.id, error=error, notes=notes))
     return out
@@ -361,12 +371,12 @@ def _problems(
 
 def headline_counts(frame: pd.DataFrame) -> dict[str, int]:
     """The digest's headline numbers, by health and overdue (stored to compare next time)."""
-    health = frame[Col.HEALTH.value].value_counts() if not frame.empty else pd.Series()
+    health = _column(frame, Col.HEALTH.value).value_counts()
     return {
         "krs": len(frame),
         **{h.value: int(health.get(h.value, 0)) for h in Health},
-        "overdue": int((frame[Col.OVERDUE.value] == "yes").sum()) if not frame.empty else 0,
-        "errors": int(frame["error"].astype(bool).sum()) if not frame.empty else 0,
+        "overdue": int((_column(frame, Col.OVERDUE.value) == "yes").sum()),
+        "errors": int(_column(frame, "error").fillna(value=False).astype(bool).sum()),
     }
 
 
@@ -379,6 +389,16 @@ _HEADLINE = (
     ("overdue", "Overdue", None),
     ("errors", "Row errors", None),
 )
+
+
+def _column(frame: pd.DataFrame, col: str) -> pd.Series:
+    if col in frame:
+        return frame[col]
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
+def _strings(frame: pd.DataFrame, col: str) -> pd.Series:
+    return _column(frame, col).fillna("").astype(str).str.strip()
 
 
 def digest_notes(
@@ -395,6 +415,10 @@ def digest_notes(
 ) -> DigestNotes:
     """The notes of one digest.
 
+    Which KRs go in which section is decided whole-column; only the KRs shown (at most
+    :data:`SECTION_LIMIT` a section, the rest counted as "more") become view objects, so
+    a very large sheet still gives a readable email quickly.
+
     :param frame: the sync table, already cut to the digest's team (or the whole sheet).
     :param issues: the sync's row issues (those of other rows are ignored).
     :param scope: ``"All teams"`` or the team name (shown in the subject).
@@ -402,9 +426,9 @@ def digest_notes(
     :param previous: the previous digest's headline counts, for the changes.
     :param stalled: KR ID -> reminders sent with no new check-in (3 or more).
     """
-    views = kr_views(frame)
-    objectives = _objectives(frame)
-    counts = headline_counts(frame)
+    f = frame
+    counts = headline_counts(f)
+    objectives = _objectives(f)
     headline = [
         HeadlineCount(
             key=key,
@@ -416,66 +440,83 @@ def digest_notes(
         for key, label, health in _HEADLINE
         if key != "errors" or counts["errors"]
     ]
-    good = [kr for kr in views if not kr.error]
 
-    # Wins are check-ins since the last digest (so a KR done in October is not
-    # celebrated every week): done, moving up, or on track.
-    win_notes: dict[str, str] = {}
-    for kr in good:
-        if kr.checkin is None or kr.checkin < since:
-            continue
-        why = []
-        if kr.health == Health.DONE:
-            why.append("done")
-        elif kr.health == Health.ON_TRACK:
-            why.append("on track")
+    error = _column(f, "error").fillna(value=False).astype(bool)
+    good = ~error
+    health = _column(f, Col.HEALTH.value)
+    rank = health.map(HEALTH_RANK)
+    owner_rank = _column(f, Col.OWNER_HEALTH.value).map(HEALTH_RANK)
+    ids = _strings(f, Col.ID.value)
+    checkin = pd.to_datetime(_column(f, Col.CHECKIN_DATE.value))
+    is_overdue = _column(f, Col.OVERDUE.value) == "yes"
+    notes_text = _strings(f, Col.SYNC_NOTES.value)
+    is_stalled = ids.isin(list(stalled)) & is_overdue
+    issue_rows = {i.row for i in issues}
+    masks = {
+        # Wins are check-ins since the last digest (so a KR done in October is not
+        # celebrated every week): done, on track, or moving up.
+        "wins": good
+        & (checkin >= pd.Timestamp(since))
+        & (
+            health.isin([Health.DONE.value, Health.ON_TRACK.value])
+            | (_column(f, Col.TREND.value) == "↑")
+        ),
+        "risks": good & health.isin([Health.AT_RISK.value, Health.OFF_TRACK.value]),
+        "rosier": good & (owner_rank > rank),
+        "overdue": good & is_overdue & ~is_stalled,
+        "revisit": notes_text.str.contains(REVISIT_MARK, case=False, regex=False),
+        "stalled": is_stalled,
+        "problems": error | (notes_text != "") | _column(f, "row").isin(issue_rows),
+    }
+    shown = {k: m[m].index[:SECTION_LIMIT] for k, m in masks.items()}
+    more = {k: int(m.sum()) - len(shown[k]) for k, m in masks.items()}
+    steps = _strings(f, Col.NEXT_STEPS.value)
+    with_steps = f[steps != ""]
+    owners = _strings(with_steps, Col.OWNER.value).str.casefold()
+    action_index = owners.sort_values(kind="stable").index[:ACTIONS_LIMIT]
+    more["actions"] = len(with_steps) - len(action_index)
+    more["objectives"] = max(0, len(objectives) - OBJECTIVES_LIMIT)
+
+    wanted = action_index
+    for index in shown.values():
+        wanted = wanted.union(index)
+    views = dict(zip(wanted, kr_views(f.loc[wanted]), strict=True))
+
+    def pick(key: str) -> list[KrView]:
+        return [views[i] for i in shown[key]]
+
+    win_notes = {}
+    for kr in pick("wins"):
+        why = {Health.DONE.value: ["done"], Health.ON_TRACK.value: ["on track"]}.get(
+            kr.health or "", []
+        )
         if kr.trend == "↑":
             why.append("moving up since the previous check-in")
-        if why:
-            win_notes[kr.id] = f"Checked in {kr.checkin.isoformat()}: " + ", ".join(why)
-
-    risky = (Health.AT_RISK.value, Health.OFF_TRACK.value)
-    risks = [kr for kr in good if kr.health in risky]
-    risk_notes = {kr.id: kr.progress_text for kr in risks}
-
-    rosier = [
-        kr
-        for kr in good
-        if kr.owner_health in HEALTH_RANK
-        and kr.health in HEALTH_RANK
-        and HEALTH_RANK[kr.owner_health] > HEALTH_RANK[kr.health]
-    ]
+        assert kr.checkin is not None
+        win_notes[kr.id] = f"Checked in {kr.checkin.isoformat()}: " + ", ".join(why)
+    risk_notes = {kr.id: kr.progress_text for kr in pick("risks")}
     rosier_notes = {
         kr.id: f"Owner says {kr.owner_health}; the numbers say {kr.health} ({kr.progress_text})"
-        for kr in rosier
+        for kr in pick("rosier")
     }
-
-    overdue = [kr for kr in good if kr.overdue and kr.id not in stalled]
     overdue_notes = {
         kr.id: kr.checkin_text.capitalize()
         + (f"; was due {kr.next_checkin.isoformat()}" if kr.next_checkin else "")
-        for kr in overdue
+        for kr in pick("overdue")
     }
-
-    revisit = [kr for kr in views if REVISIT_MARK.casefold() in kr.sync_notes.casefold()]
     revisit_notes = {}
-    for kr in revisit:
+    for kr in pick("revisit"):
         m = _REVISIT_RE.search(kr.sync_notes)
         revisit_notes[kr.id] = (m[0] if m else "off track at its last check-ins").capitalize()
-
-    stalled_krs = [kr for kr in views if kr.id in stalled and kr.overdue]
     stalled_notes = {
         kr.id: f"{stalled[kr.id]} reminders, no check-in since "
         + (kr.checkin.isoformat() if kr.checkin else "the cycle started")
         + "; reminders stopped"
-        for kr in stalled_krs
+        for kr in pick("stalled")
     }
-
     by_owner: dict[str, list[KrView]] = {}
-    for kr in views:
-        if kr.next_steps:
-            by_owner.setdefault(kr.owner, []).append(kr)
-    actions = [OwnerActions(o, by_owner[o]) for o in sorted(by_owner, key=str.casefold)]
+    for i in action_index:
+        by_owner.setdefault(views[i].owner, []).append(views[i])
 
     year, week, _ = today.isocalendar()
     scope = one_line(scope)
@@ -489,17 +530,18 @@ def digest_notes(
         question=question,
         location=location,
         headline=headline,
-        objectives=list(objectives.values()),
-        wins=_group((kr for kr in good if kr.id in win_notes), objectives, win_notes),
-        risks=_group(risks, objectives, risk_notes),
-        rosier=_group(rosier, objectives, rosier_notes),
-        overdue=_group(overdue, objectives, overdue_notes),
-        revisit=_group(revisit, objectives, revisit_notes),
-        stalled=_group(stalled_krs, objectives, stalled_notes),
-        actions=actions,
-        problems=_problems(frame, views, issues),
+        objectives=list(objectives.values())[:OBJECTIVES_LIMIT],
+        wins=_group(pick("wins"), objectives, win_notes),
+        risks=_group(pick("risks"), objectives, risk_notes),
+        rosier=_group(pick("rosier"), objectives, rosier_notes),
+        overdue=_group(pick("overdue"), objectives, overdue_notes),
+        revisit=_group(pick("revisit"), objectives, revisit_notes),
+        stalled=_group(pick("stalled"), objectives, stalled_notes),
+        actions=[OwnerActions(o, krs) for o, krs in by_owner.items()],
+        problems=_problems(pick("problems"), issues),
         counts=counts,
         has_previous=previous is not None,
+        more=more,
     )
 
 
@@ -514,6 +556,8 @@ class ReminderNotes:
     krs: list[KrView]
     #: KR IDs for which this is the last reminder before they are listed as stalled.
     last_call: frozenset[str] = frozenset()
+    #: Overdue KRs left out of the list for length.
+    more: int = 0
 
     @property
     def location_is_url(self) -> bool:
@@ -532,8 +576,9 @@ def reminder_notes(
         subject=f"Time for your OKR check-in: {what} waiting",
         today=today,
         location=location,
-        krs=list(krs),
+        krs=list(krs[:SECTION_LIMIT]),
         last_call=frozenset(last_call),
+        more=max(0, n - SECTION_LIMIT),
     )
 
 

@@ -374,8 +374,9 @@ def _plan_reminders(
     """
     if table.empty:
         return [], {}
-    error = table["error"].astype(bool) if "error" in table else False
-    od = table[(table[Col.OVERDUE.value] == "yes") & ~error].copy()
+    error = table["error"].fillna(value=False).astype(bool) if "error" in table else None
+    due_rows = table[Col.OVERDUE.value] == "yes"
+    od = table[due_rows if error is None else due_rows & ~error].copy()
     if od.empty:
         return [], {}
     od["_checkin"] = _iso(od[Col.CHECKIN_DATE.value])

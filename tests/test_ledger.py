@@ -136,3 +136,16 @@ def test_newer_schema_is_refused(tmp_path):
     db.close()
     with pytest.raises(NotifyError, match="newer okrsync"):
         Ledger.open(tmp_path)
+
+
+def test_dry_run_open_of_an_existing_ledger_is_read_only(tmp_path):
+    """create=False on an existing ledger reads it and cannot write to it."""
+    with Ledger.open(tmp_path) as ledger:
+        key = begin(ledger)
+        ledger.finish(key, LedgerStatus.SENT)
+    before = (tmp_path / LEDGER_FILE).read_bytes()
+    with Ledger.open(tmp_path, create=False) as ledger:
+        assert ledger.get(key).status == LedgerStatus.SENT
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            begin(ledger, key="other")
+    assert (tmp_path / LEDGER_FILE).read_bytes() == before

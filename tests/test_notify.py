@@ -613,3 +613,21 @@ def test_questions_rotate_by_iso_week():
     weeks = [pick_question(TODAY + dt.timedelta(weeks=w)) for w in range(len(questions))]
     assert len(set(weeks)) == len(questions)
     assert pick_question(TODAY) == pick_question(TODAY + dt.timedelta(days=6))
+
+
+def test_long_sections_are_capped_and_counted(tmp_path):
+    """A big sheet gives a readable digest: 40 KRs a section, the rest counted."""
+    table = make_table([{"Health": "at risk"} for _ in range(45)])
+    report = run(make_config(tmp_path), table)
+    _, text, html = digest_parts(report)
+    risks = section(parse_html(html), "risks")
+    assert len(kr_ids(risks)) == 40
+    assert text_of(risks).endswith("…and 5 more in the sheet.")
+    assert "...and 5 more in the sheet." in text
+
+
+def test_table_without_error_column(tmp_path):
+    """A table without the bookkeeping 'error' column is read as error-free."""
+    table = make_table([overdue()]).drop(columns=["error"])
+    report = run(make_config(tmp_path), table)
+    assert [m.status for m in report.messages] == [Status.SENT, Status.SENT]
