@@ -123,15 +123,16 @@ def test_write_workbook_reads_back(synthetic: ModuleType, tmp_path: Path) -> Non
     """The workbook holds the same typed cells: percent cells formatted as percent."""
     path = synthetic.write_workbook(tmp_path / "deep" / "s.xlsx", 200, seed=2)
     expected = synthetic.make_rows(200, seed=2)
-    ws = openpyxl.load_workbook(path, read_only=True)["Check-ins"]
+    wb = openpyxl.load_workbook(path, read_only=True)
     got: list[list[Any]] = []
     width = len(expected[0])
-    for row in ws.iter_rows():
+    for row in wb["Check-ins"].iter_rows():
         cells = [
             Percent(c.value) if c.value is not None and "%" in c.number_format else c.value
             for c in row
         ]
         got.append(cells + [None] * (width - len(cells)))  # read-only mode drops trailing blanks
+    wb.close()  # read-only mode keeps the file open until closed
     assert got[0] == expected[0]
     assert len(got) == len(expected)
     for mine, theirs in zip(got[1:], expected[1:], strict=True):
