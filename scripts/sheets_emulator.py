@@ -1399,6 +1399,8 @@ def write_values(
         width = max((len(r) for r in grid), default=0)
         grid = [[col[i] if i < len(col) else None for col in grid] for i in range(width)]
     r0, c0 = bounds.r0 or 0, bounds.c0 or 0
+    if bounds.r1 == r0 + 1 and bounds.c1 == c0 + 1:
+        bounds = Bounds(r0, None, c0, None)  # a single cell is where the block starts
     height = len(grid)
     width = max((len(r) for r in grid), default=0)
     if bounds.r1 is not None and height and r0 + height > bounds.r1:
@@ -1790,6 +1792,27 @@ class Emulator:
                 for j, value in enumerate(row):
                     sheet.put(at_row - 1 + i, j, python_cell(value))
 
+    def delete_rows(self, spreadsheet_id: str, title: str, at_row: int, count: int = 1) -> None:
+        """Delete ``count`` rows starting at sheet row ``at_row`` (1-based), as a person would."""
+        with self._lock:
+            self.sheet(spreadsheet_id, title).delete("ROWS", at_row - 1, at_row - 1 + count)
+
+    def sort_rows(
+        self, spreadsheet_id: str, title: str, column: int, *, descending: bool = False
+    ) -> None:
+        """Sort the rows below the header by 1-based ``column``, as a person would."""
+        with self._lock:
+            ss = self._spreadsheets[spreadsheet_id]
+            sheet = self.sheet(spreadsheet_id, title)
+            order = "DESCENDING" if descending else "ASCENDING"
+            _sort_range(
+                ss,
+                {
+                    "range": {"sheetId": sheet.sheet_id, "startRowIndex": 1},
+                    "sortSpecs": [{"dimensionIndex": column - 1, "sortOrder": order}],
+                },
+            )
+
     def set_values(
         self, spreadsheet_id: str, title: str, a1: str, rows: Sequence[Sequence[Any]]
     ) -> None:
@@ -1896,13 +1919,7 @@ class Emulator:
             data = (
                 json.dumps(payload, indent=2 if pretty else None, ensure_ascii=False) + "\n"
             ).encode("utf-8")
-        h.send_response(status)
-        h.send_header("Content-Type", content_type)
-        h.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            h.send_header(name, value)
-        h.end_headers()
-        h.wfile.write(data)
+        # Logged before answering, so that a client that has its answer sees it logged.
         with self._lock:
             self._log.append(
                 LoggedRequest(
@@ -1917,6 +1934,13 @@ class Emulator:
                     bytes_out=len(data),
                 )
             )
+        h.send_response(status)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            h.send_header(name, value)
+        h.end_headers()
+        h.wfile.write(data)
 
     def _route(self, method: str, path: str) -> tuple[str, list[str]] | None:
         for verb, pattern, api in _ROUTES:
@@ -2336,6 +2360,18 @@ def _xlsx_cell(xl: Any, cached: Any) -> dict[str, Any] | None:
         return cell
     elif isinstance(value, str):
         return {"userEnteredValue": {"stringValue": value}}
+    elif isinstance(value, dt.datetime | dt.date):
+        # openpyxl reads every date cell as a datetime; the cell's format says which it is.
+        timed = isinstance(value, dt.datetime) and re.search(r"[hs]", fmt.lower()) is not None
+        number_format = (
+            {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm:ss"}
+            if timed
+            else {"type": "DATE", "pattern": "yyyy-mm-dd"}
+        )
+        return {
+            "userEnteredValue": {"numberValue": serial_of(value)},
+            "userEnteredFormat": {"numberFormat": number_format},
+        }
     else:
         cell = python_cell(value) or {}
     if "%" in fmt:
