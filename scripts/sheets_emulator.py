@@ -168,6 +168,17 @@ def snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
+_SNAKES: dict[str, str] = {}
+
+
+def _snake(name: str) -> str:
+    """:func:`snake`, remembered: bodies of 10k rows name the same fields again and again."""
+    found = _SNAKES.get(name)
+    if found is None:
+        found = _SNAKES[name] = snake(name)
+    return found
+
+
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
@@ -304,6 +315,8 @@ class Discovery:
                 problems.append(self._invalid(path, _scalar_type(spec.get("items", {})), value))
                 return None
             items = spec.get("items", {})
+            if items.get("type") == "any":
+                return value  # cells of a ValueRange: checked where they are written
             out = []
             for i, item in enumerate(value):
                 ipath = [*path[:-1], f"{path[-1]}[{i}]"] if path else [f"[{i}]"]
@@ -368,7 +381,7 @@ class Discovery:
                     f'Invalid JSON payload received. Unknown name "{key}"{at}: Cannot find field.'
                 )
                 continue
-            checked = self._value(props[canon], item, [*path, snake(canon)], problems, canon)
+            checked = self._value(props[canon], item, [*path, _snake(canon)], problems, canon)
             if checked is not None:
                 out[canon] = checked
         return out
@@ -508,13 +521,14 @@ def merge_masked(
     dst: Mapping[str, Any] | None, src: Mapping[str, Any], mask: Mask
 ) -> dict[str, Any]:
     """``dst`` with the fields ``mask`` names taken from ``src`` (absent in src = cleared)."""
+    # No deep copies: stored cells are never mutated in place, so sharing is safe.
     if "*" in mask:
-        return copy.deepcopy(dict(src))
+        return dict(src)
     out = dict(dst or {})
     for name, sub in mask.items():
         if sub is None:
             if name in src:
-                out[name] = copy.deepcopy(src[name])
+                out[name] = src[name]
             else:
                 out.pop(name, None)
         else:
