@@ -132,6 +132,7 @@ class ApiError(Exception):
         *,
         details: list[dict[str, Any]] | None = None,
         headers: Mapping[str, str] | None = None,
+        payload: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -139,8 +140,11 @@ class ApiError(Exception):
         self.status = status or STATUS_NAMES.get(code, "UNKNOWN")
         self.details = details
         self.headers = dict(headers or {})
+        self.payload = payload  # a body of another shape (the OAuth endpoint's)
 
     def body(self) -> dict[str, Any]:
+        if self.payload is not None:
+            return self.payload
         error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
         if self.details:
             error["details"] = self.details
@@ -1609,7 +1613,10 @@ class Emulator:
         self._log: list[LoggedRequest] = []
         self._faults: list[_Fault] = []
         self._hooks: list[Callable[[Emulator], None]] = []
+        #: token -> the service-account email it was issued to.
         self.tokens: dict[str, str] = {}
+        #: When set, ``/token`` refuses every assertion with ``invalid_grant`` and this text.
+        self.token_error: str | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -1678,6 +1685,7 @@ class Emulator:
             self._faults.clear()
             self._hooks.clear()
             self.tokens.clear()
+            self.token_error = None
 
     # spreadsheets
 
@@ -2097,12 +2105,14 @@ class Emulator:
         grant = (form.get("grant_type") or [""])[0]
         assertion = (form.get("assertion") or [""])[0]
         if grant != "urn:ietf:params:oauth:grant-type:jwt-bearer" or assertion.count(".") != 2:
-            raise ApiError(400, "invalid_grant", "INVALID_ARGUMENT")
+            raise _oauth_error("unsupported_grant_type", "Expected a JWT bearer assertion.")
+        if self.token_error:
+            raise _oauth_error("invalid_grant", self.token_error)
         payload = assertion.split(".")[1]
         try:
             claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         except ValueError:
-            raise ApiError(400, "invalid_grant: malformed assertion", "INVALID_ARGUMENT") from None
+            raise _oauth_error("invalid_grant", "Malformed assertion.") from None
         token = "emu-" + secrets.token_urlsafe(16)
         with self._lock:
             self.tokens[token] = str(claims.get("iss", ""))
@@ -2328,6 +2338,11 @@ class Emulator:
                     parts.append(f"<tr><th>{r}</th>{cells}</tr>")
                 parts.append("</table>")
             return "".join(parts)
+
+
+def _oauth_error(error: str, description: str) -> ApiError:
+    """The token endpoint's error shape (RFC 6749), not the API's."""
+    return ApiError(400, description, payload={"error": error, "error_description": description})
 
 
 def _bad_mask(path: str) -> ApiError:

@@ -493,6 +493,39 @@ def test_google_application_credentials_is_used_when_the_config_has_none(
     assert {c.caller for c in sheets_emulator.api_calls()} == {ACCOUNT}
 
 
+def test_a_refused_key_is_one_sentence(
+    sheets_emulator: Emulator,
+    make_service_account: Callable[..., Path],
+    fast_sheets_retries: None,
+) -> None:
+    """The token endpoint says invalid_grant (a deleted or disabled key): exit 1, no key."""
+    sheets_emulator.token_error = "Invalid JWT Signature."
+    path = make_service_account()
+    key = sheets_emulator.add_spreadsheet("x", {"Check-ins": [HEADER]})
+    with pytest.raises(SheetError) as raised:
+        GSheetsBackend(config(key, sheets_emulator, credentials=path)).read()
+    assert str(raised.value) == (
+        "Google refused the service account's key while reading the sheet; check that the "
+        f"key in {path} is still active in the Google Cloud console."
+    )
+    assert sheets_emulator.api_calls() == []
+
+
+def test_an_unreachable_endpoint_is_one_sentence(fast_sheets_retries: None) -> None:
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    endpoint = f"http://127.0.0.1:{port}"
+    sheet = SheetConfig(backend=BackendKind.GSHEETS, spreadsheet="abc", api_endpoint=endpoint)
+    with pytest.raises(SheetError) as raised:
+        GSheetsBackend(sheet).read()
+    message = str(raised.value)
+    assert message.startswith(f"Could not reach Google Sheets at {endpoint} while reading")
+    assert message.endswith("check the network connection and [sheet] api_endpoint.")
+
+
 def test_403_without_credentials_says_to_configure_them(
     sheets_emulator: Emulator, fast_sheets_retries: None
 ) -> None:

@@ -119,13 +119,18 @@ class RetryPolicy:
 
 
 class RetriesExhausted(Exception):
-    """Google kept saying "later" for longer than the retry budget."""
+    """Google kept saying "later" (or did not answer) for longer than the retry budget.
 
-    def __init__(self, reason: str, attempts: int, waited: float) -> None:
+    :param reason: ``"HTTP 503"``, or the connection error's class name.
+    :param reached: whether Google answered at all.
+    """
+
+    def __init__(self, reason: str, attempts: int, waited: float, *, reached: bool) -> None:
         super().__init__(reason)
         self.reason = reason
         self.attempts = attempts
         self.waited = waited
+        self.reached = reached
 
 
 class SheetsHTTPClient(HTTPClient):
@@ -164,13 +169,13 @@ class SheetsHTTPClient(HTTPClient):
             except APIError as e:
                 if e.code not in RETRY_STATUSES:
                     raise
-                reason = f"HTTP {e.code}"
+                reason, reached = f"HTTP {e.code}", True
                 retry_after = _retry_after(e.response)
             except (requests.ConnectionError, requests.Timeout, TransportError) as e:
-                reason = f"no answer ({type(e).__name__})"
+                reason, reached = type(e).__name__, False
             delay = self.policy.delay(attempt, retry_after)
             if waited + delay > self.policy.budget:
-                raise RetriesExhausted(reason, attempt + 1, waited)
+                raise RetriesExhausted(reason, attempt + 1, waited, reached=reached)
             log.info("Google Sheets answered %s; retrying in %.1f s", reason, delay)
             self.policy.sleep(delay)
             waited += delay
@@ -576,9 +581,15 @@ class GSheetsBackend(SheetBackend):
         try:
             return fn(self.http)
         except RetriesExhausted as e:
+            tries = f"{e.attempts} tries over {e.waited:.0f} s"
+            if not e.reached:
+                where = self.http.endpoint or GOOGLE_SHEETS_URL
+                raise SheetError(
+                    f"Could not reach Google Sheets at {where} while {what} ({e.reason}, {tries}); "
+                    "check the network connection and [sheet] api_endpoint."
+                ) from None
             raise SheetError(
-                f"Google Sheets kept answering {e.reason} while {what} ({e.attempts} tries over "
-                f"{e.waited:.0f} s); try again later."
+                f"Google Sheets kept answering {e.reason} while {what} ({tries}); try again later."
             ) from None
         except APIError as e:
             raise self._api_error(e, what) from e
