@@ -2750,13 +2750,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8085, help="port (0 picks a free one)")
     parser.add_argument("--load", type=Path, action="append", default=[], help="an .xlsx to serve")
-    parser.add_argument("--id", dest="key", help="the spreadsheet id to give the first --load")
+    parser.add_argument(
+        "--id", dest="key", help="the spreadsheet id of the first --load (default: its file name)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     emu = Emulator(args.host, args.port, verbose=args.verbose)
     keys = []
     for i, path in enumerate(args.load):
-        keys.append((path, emu.load_xlsx(path, spreadsheet_id=args.key if i == 0 else None)))
+        # A stable id (from the file name) lets a config written once work on every restart.
+        stable = re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem) or "okrs"
+        key = args.key if i == 0 and args.key else stable
+        keys.append((path, emu.load_xlsx(path, spreadsheet_id=key)))
     if not keys:
         keys.append((None, emu.add_spreadsheet("OKRs", {"Check-ins": []}, spreadsheet_id=args.key)))
     emu.bind()
