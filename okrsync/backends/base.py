@@ -12,7 +12,10 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from okrsync.setup import SetupPlan
 
 __all__ = ["Cell", "CellChange", "Percent", "SheetBackend", "SheetTable"]
 
@@ -111,6 +114,23 @@ class SheetBackend(ABC):
         """Append ``rows`` below the last row of ``worksheet`` in one batch.
 
         The worksheet is created with ``header`` in row 1 when it does not exist.
+        """
+
+    @abstractmethod
+    def setup(self, plan: SetupPlan, *, dry_run: bool = False) -> list[str]:
+        """Give the check-in worksheet what ``plan`` asks for and it lacks, in one batch.
+
+        Compares the plan with what the sheet already has (headers, frozen rows, widths,
+        validation, number formats, conditional colours, protection, header notes) and
+        adds only what is missing, so a second call changes nothing and returns ``[]``.
+        Owners' values are never changed.
+
+        :param dry_run: work out the changes, make none.
+        :returns: one sentence per change made (or that would be made), in the words of
+            the ``describe_*`` helpers of :mod:`okrsync.setup`.
+        :raises SheetLayoutError: the worksheet does not exist, or two headers name the
+            same column.
+        :raises SheetError: the sheet cannot be read or written.
         """
 
     @abstractmethod

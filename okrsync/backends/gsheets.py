@@ -42,7 +42,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import gspread
 import requests
@@ -57,6 +57,9 @@ from okrsync.backends.base import Cell, CellChange, Percent, SheetBackend, Sheet
 from okrsync.columns import DATE_COLUMNS, INTEGER_COLUMNS, PERCENT_COLUMNS, Col, normalize_header
 from okrsync.config import SheetConfig
 from okrsync.errors import ConfigError, SheetError, SheetLayoutError
+
+if TYPE_CHECKING:
+    from okrsync.setup import SetupPlan
 
 __all__ = [
     "GSheetsBackend",
@@ -452,6 +455,63 @@ class GSheetsBackend(SheetBackend):
         self._grew(props, width)
         self._tables[worksheet] = SheetTable(worksheet, final_header, [])
 
+    def setup(self, plan: SetupPlan, *, dry_run: bool = False) -> list[str]:
+        """Prepare the worksheet for owners: three small reads, then ONE batchUpdate (none
+        when nothing is missing). See :mod:`okrsync.backends.gsheets_setup`."""
+        from okrsync.backends.gsheets_setup import (
+            COLUMN_FIELDS,
+            DEFAULT_PIXELS,
+            HEADER_FIELDS,
+            SETUP_FIELDS,
+            setup_requests,
+        )
+
+        meta = self._fetch_metadata("reading the sheet", fields=SETUP_FIELDS)
+        props = self._properties(self.worksheet)
+        sheet = next(s for s in meta["sheets"] if s["properties"] is props)
+        title = _a1(self.worksheet)
+        params = {"ranges": f"{title}!1:1", "fields": HEADER_FIELDS, "prettyPrint": "false"}
+        got = self._call(
+            "reading the sheet's header row",
+            lambda h: h.fetch_sheet_metadata(self.key, params=params),
+        )
+        data = _grid_data(got)
+        header = (data[0].get("rowData") or [{}])[0].get("values", []) if data else []
+        widths = (
+            [m.get("pixelSize", DEFAULT_PIXELS) for m in data[0].get("columnMetadata", [])]
+            if data
+            else []
+        )
+        placement = plan.place([c.get("formattedValue", "") for c in header])
+        rows = props.get("gridProperties", {}).get("rowCount", 0)
+        added = {col for col, _ in placement.added}
+        formatted = sorted(
+            {
+                placement.positions[spec.column]
+                for spec in plan.columns
+                if spec.validation or spec.number_format
+            }
+            - added
+        )
+        cells: dict[int, list[dict[str, Any]]] = {}
+        if formatted and rows > 1:
+            ranges = [f"{title}!{_letters(c)}2:{_letters(c)}{rows}" for c in formatted]
+            column_params = {"ranges": ranges, "fields": COLUMN_FIELDS, "prettyPrint": "false"}
+            got = self._call(
+                "reading the sheet's formats",
+                lambda h: h.fetch_sheet_metadata(self.key, params=column_params),
+            )
+            for col, block in zip(formatted, _grid_data(got), strict=False):
+                cells[col] = [(row.get("values") or [{}])[0] for row in block.get("rowData", [])]
+        batch, changes = setup_requests(plan, placement, sheet, header, widths, cells)
+        if batch and not dry_run:
+            self._call(
+                "setting up the sheet", lambda h: h.batch_update(self.key, {"requests": batch})
+            )
+            self._grew(props, max(placement.positions.values()))
+            self._tables.clear()  # new headers: the rows read before are stale
+        return changes
+
     # --- writing: where each change goes ------------------------------------------------
 
     def _place(
@@ -538,10 +598,10 @@ class GSheetsBackend(SheetBackend):
 
     # --- plumbing ------------------------------------------------------------------------
 
-    def _fetch_metadata(self, what: str) -> dict[str, Any]:
+    def _fetch_metadata(self, what: str, fields: str = METADATA_FIELDS) -> dict[str, Any]:
         meta = self._call(
             what,
-            lambda h: h.fetch_sheet_metadata(self.key, params={"fields": METADATA_FIELDS}),
+            lambda h: h.fetch_sheet_metadata(self.key, params={"fields": fields}),
         )
         self._meta = dict(meta)
         return self._meta
@@ -992,6 +1052,12 @@ def _letters(col: int) -> str:
         col, rem = divmod(col - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+def _grid_data(got: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The GridData blocks of a spreadsheets.get for one worksheet's ranges, in order."""
+    sheets = got.get("sheets") or [{}]
+    return list(sheets[0].get("data") or [])
 
 
 def _table(title: str, values: Sequence[Sequence[Any]]) -> SheetTable:

@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import openpyxl
 from lxml import etree
@@ -29,6 +29,9 @@ from okrsync.backends.xlsx_package import CellWrite, XlsxPackage
 from okrsync.columns import DATE_COLUMNS, INTEGER_COLUMNS, PERCENT_COLUMNS
 from okrsync.config import SheetConfig
 from okrsync.errors import ConfigError, SheetError, SheetLayoutError
+
+if TYPE_CHECKING:
+    from okrsync.setup import SetupPlan
 
 __all__ = ["XlsxBackend"]
 
@@ -104,6 +107,22 @@ class XlsxBackend(SheetBackend):
                 pkg.set_cells(part, (CellWrite(1, i, h) for i, h in enumerate(header, start=1)))
             pkg.append_rows(part, rows, DATE_FORMAT)
 
+    def setup(self, plan: SetupPlan, *, dry_run: bool = False) -> list[str]:
+        """Prepare the worksheet for owners, in the workbook's XML (see
+        :mod:`okrsync.backends.xlsx_setup`); saved only when something changed."""
+        from okrsync.backends.xlsx_setup import setup_worksheet
+
+        table = self.read()[self.worksheet]
+        assert table is not None
+        if dry_run:
+            pkg = self._package()
+            return setup_worksheet(pkg, self._part(pkg, self.worksheet), plan, table.header)
+        with self._editing() as pkg:
+            changes = setup_worksheet(pkg, self._part(pkg, self.worksheet), plan, table.header)
+            if not changes:
+                pkg.discard()
+        return changes
+
     def _part(self, pkg: XlsxPackage, title: str) -> str:
         part = pkg.sheet_part(title)
         if part is None:
@@ -143,6 +162,15 @@ class XlsxBackend(SheetBackend):
         finally:
             wb.close()
 
+    def _package(self) -> XlsxPackage:
+        try:
+            return XlsxPackage(self.path)
+        except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as e:
+            raise SheetError(
+                f"Workbook {self.path} is not a readable .xlsx file ({type(e).__name__}); "
+                "open it in a spreadsheet program and save it as .xlsx."
+            ) from e
+
     @contextlib.contextmanager
     def _editing(self) -> Iterator[XlsxPackage]:
         """Open the package, let the caller edit, save atomically; refuse if someone else has it."""
@@ -153,14 +181,10 @@ class XlsxBackend(SheetBackend):
                 f"Workbook {self.path} changed while okrsync was syncing; nothing was "
                 "written. Run the sync again."
             )
-        try:
-            pkg = XlsxPackage(self.path)
-        except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as e:
-            raise SheetError(
-                f"Workbook {self.path} is not a readable .xlsx file ({type(e).__name__}); "
-                "open it in a spreadsheet program and save it as .xlsx."
-            ) from e
+        pkg = self._package()
         yield pkg
+        if not pkg.dirty:
+            return
         fd, tmp = tempfile.mkstemp(
             prefix=f".{self.path.stem}.", suffix=".tmp.xlsx", dir=self.path.parent
         )

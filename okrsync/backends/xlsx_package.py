@@ -35,6 +35,20 @@ WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.work
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 EPOCH = dt.datetime(1899, 12, 30)
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+#: The order CT_Worksheet and CT_Stylesheet want their children in (ECMA-376 part 1).
+WORKSHEET_ORDER = (
+    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
+    "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
+    "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
+    "dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter",
+    "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
+    "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects",
+    "controls", "webPublishItems", "tableParts", "extLst",
+)  # fmt: skip
+STYLESHEET_ORDER = (
+    "numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
+    "tableStyles", "colors", "extLst",
+)  # fmt: skip
 
 
 def _q(tag: str) -> str:
@@ -83,6 +97,7 @@ class XlsxPackage:
         # Parts we changed; every other part is copied byte for byte.
         self._dirty: set[str] = set()
         self._styles: dict[tuple[int, str], int] = {}
+        self._derived: dict[tuple[int, str | None, bool | None], int] = {}
         self._workbook_part = self._office_document()
 
     # --- parts ------------------------------------------------------------------
@@ -149,24 +164,7 @@ class XlsxPackage:
 
     def _find_or_add_style(self, base: int, number_format: str) -> int:
         styles = self._tree(self._styles_part).getroot()
-        num_fmts = styles.find(_q("numFmts"))
-        builtin = {"0": 1, "0.00": 2, "0%": 9, "0.00%": 10}
-        fmt_id = builtin.get(number_format)
-        if fmt_id is None:
-            existing = [] if num_fmts is None else list(num_fmts)
-            for nf in existing:
-                if nf.get("formatCode") == number_format:
-                    fmt_id = int(nf.get("numFmtId", "0"))
-            if fmt_id is None:
-                if num_fmts is None:
-                    num_fmts = etree.Element(_q("numFmts"))
-                    styles.insert(0, num_fmts)
-                fmt_id = max([163, *(int(nf.get("numFmtId", "0")) for nf in existing)]) + 1
-                etree.SubElement(
-                    num_fmts, _q("numFmt"), numFmtId=str(fmt_id), formatCode=number_format
-                )
-                self._dirty.add(self._styles_part)
-                num_fmts.set("count", str(len(num_fmts)))
+        fmt_id = self._format_id(number_format)
         xfs = styles.find(_q("cellXfs"))
         assert xfs is not None
         items = list(xfs)
@@ -182,6 +180,131 @@ class XlsxPackage:
         self._dirty.add(self._styles_part)
         return len(xfs) - 1
 
+    def _format_id(self, number_format: str) -> int:
+        """The numFmtId of ``number_format``: a built-in one, or one in numFmts (added)."""
+        styles = self._tree(self._styles_part).getroot()
+        builtin = {"0": 1, "0.00": 2, "0%": 9, "0.00%": 10}
+        if number_format in builtin:
+            return builtin[number_format]
+        num_fmts = styles.find(_q("numFmts"))
+        existing = [] if num_fmts is None else list(num_fmts)
+        for nf in existing:
+            if nf.get("formatCode") == number_format:
+                return int(nf.get("numFmtId", "0"))
+        if num_fmts is None:
+            num_fmts = etree.Element(_q("numFmts"))
+            styles.insert(0, num_fmts)
+        fmt_id = max([163, *(int(nf.get("numFmtId", "0")) for nf in existing)]) + 1
+        etree.SubElement(num_fmts, _q("numFmt"), numFmtId=str(fmt_id), formatCode=number_format)
+        num_fmts.set("count", str(len(num_fmts)))
+        self._dirty.add(self._styles_part)
+        return fmt_id
+
+    def format_code(self, style: int) -> str:
+        """The number format code of cell style ``style`` (``General``, ``0%``, ...)."""
+        from openpyxl.styles.numbers import BUILTIN_FORMATS
+
+        styles = self._tree(self._styles_part).getroot()
+        xf = self._xf(style)
+        fmt_id = int(xf.get("numFmtId", "0")) if xf is not None else 0
+        for nf in styles.iterfind(f"{_q('numFmts')}/{_q('numFmt')}"):
+            if int(nf.get("numFmtId", "-1")) == fmt_id:
+                return nf.get("formatCode", "General")
+        return BUILTIN_FORMATS.get(fmt_id, "General")
+
+    def _xf(self, style: int) -> etree._Element | None:
+        xfs = self._tree(self._styles_part).getroot().find(_q("cellXfs"))
+        if xfs is None or not 0 <= style < len(xfs):
+            return None
+        return xfs[style]
+
+    def is_locked(self, style: int) -> bool:
+        """Whether cells of style ``style`` are locked on a protected sheet (the default)."""
+        xf = self._xf(style)
+        protection = xf.find(_q("protection")) if xf is not None else None
+        if protection is None:
+            return True
+        return protection.get("locked", "1") not in ("0", "false")
+
+    def derived_style(
+        self, base: int, *, number_format: str | None = None, locked: bool | None = None
+    ) -> int:
+        """The index of a cell style like ``base`` with ``number_format`` and/or ``locked``
+        set; an identical existing style is reused, so styles.xml grows once, not per run."""
+        key = (base, number_format, locked)
+        if key in self._derived:
+            return self._derived[key]
+        styles = self._tree(self._styles_part).getroot()
+        xfs = styles.find(_q("cellXfs"))
+        assert xfs is not None
+        items = list(xfs)
+        template = items[base] if 0 <= base < len(items) else items[0]
+        new = etree.fromstring(etree.tostring(template))
+        if number_format is not None:
+            new.set("numFmtId", str(self._format_id(number_format)))
+            new.set("applyNumberFormat", "1")
+        if locked is not None:
+            protection = new.find(_q("protection"))
+            if protection is None:
+                protection = etree.Element(_q("protection"))
+                ext = new.find(_q("extLst"))
+                if ext is not None:
+                    ext.addprevious(protection)
+                else:
+                    new.append(protection)
+            protection.attrib.pop("locked", None)
+            if not locked:
+                protection.set("locked", "0")
+            if not protection.attrib:
+                new.remove(protection)
+            new.set("applyProtection", "1")
+        canonical = _canonical(new)
+        index = next((i for i, xf in enumerate(items) if _canonical(xf) == canonical), None)
+        if index is None:
+            xfs.append(new)
+            xfs.set("count", str(len(xfs)))
+            self._dirty.add(self._styles_part)
+            index = len(xfs) - 1
+        self._derived[key] = index
+        return index
+
+    def add_dxf(self, dxf: etree._Element) -> int:
+        """The index of differential format ``dxf`` (for conditional formats); reused if present."""
+        styles = self._tree(self._styles_part).getroot()
+        dxfs = styles.find(_q("dxfs"))
+        if dxfs is None:
+            dxfs = etree.Element(_q("dxfs"))
+            insert_in_order(styles, dxfs, STYLESHEET_ORDER)
+        canonical = _canonical(dxf)
+        for i, existing in enumerate(dxfs):
+            if _canonical(existing) == canonical:
+                return i
+        dxfs.append(dxf)
+        dxfs.set("count", str(len(dxfs)))
+        self._dirty.add(self._styles_part)
+        return len(dxfs) - 1
+
+    def root(self, part: str) -> etree._Element:
+        """The root element of ``part``; call :meth:`touch` after changing it."""
+        return self._tree(part).getroot()
+
+    def touch(self, part: str) -> None:
+        """Mark ``part`` as changed, so that :meth:`save` writes it."""
+        self._dirty.add(part)
+
+    @property
+    def dirty(self) -> bool:
+        """Whether any part was changed (and :meth:`save` has something to write)."""
+        return bool(self._dirty)
+
+    def discard(self) -> None:
+        """Forget the changes made so far: :meth:`save` would write the file as it was."""
+        for part in self._dirty:
+            self._trees.pop(part, None)
+        self._dirty.clear()
+        self._styles.clear()
+        self._derived.clear()
+
     # --- cells ------------------------------------------------------------------
 
     def set_cells(self, part: str, writes: Iterable[CellWrite]) -> None:
@@ -194,6 +317,7 @@ class XlsxPackage:
         by_row: dict[int, list[CellWrite]] = {}
         for w in writes:
             by_row.setdefault(w.row, []).append(w)
+        col_styles = column_styles(root)
         header_styles = {}
         if 1 in rows:
             header_styles = {c: el.get("s") for c, el in _index_cells(rows[1], 1).items()}
@@ -208,6 +332,16 @@ class XlsxPackage:
                 cell = cells.get(w.col)
                 if cell is None:
                     cell = etree.SubElement(row_el, _q("c"), r=f"{col_letter(w.col)}{r}")
+                    # A new cell is styled as a person typing into it would get: by its
+                    # row's style when the row has one, else by its column's (which keeps
+                    # a set-up sheet's computed cells locked and owner cells editable).
+                    default = (
+                        row_el.get("s")
+                        if row_el.get("customFormat") in ("1", "true")
+                        else col_styles.get(w.col)
+                    )
+                    if default:
+                        cell.set("s", default)
                     cells[w.col] = cell
                     inserted = True
                 style = cell.get("s")
@@ -310,6 +444,50 @@ class XlsxPackage:
                 out.compress_type = zipfile.ZIP_DEFLATED
                 out.external_attr = info.external_attr
                 zf.writestr(out, self._parts[info.filename])
+
+
+def _canonical(el: etree._Element) -> tuple[object, ...]:
+    """An element's content (name, attributes, text, children), to compare styles by what
+    they say whatever prefixes and attribute order the XML uses."""
+    return (
+        etree.QName(el).localname if isinstance(el.tag, str) else "",
+        tuple(sorted(el.attrib.items())),
+        (el.text or "").strip(),
+        tuple(_canonical(child) for child in el),
+    )
+
+
+def insert_in_order(parent: etree._Element, child: etree._Element, order: Sequence[str]) -> None:
+    """Insert ``child`` among ``parent``'s children where the schema's ``order`` puts it."""
+    name = etree.QName(child).localname
+    rank = order.index(name)
+    for existing in parent:
+        other = etree.QName(existing).localname if isinstance(existing.tag, str) else ""
+        if other in order and order.index(other) > rank:
+            existing.addprevious(child)
+            return
+    parent.append(child)
+
+
+def column_styles(root: etree._Element) -> _ColumnStyles:
+    """The default cell style of each column, from the worksheet's ``<cols>``."""
+    spans = []
+    for col in root.iterfind(f"{_q('cols')}/{_q('col')}"):
+        style = col.get("style")
+        if style and style != "0":
+            spans.append((int(col.get("min", "0")), int(col.get("max", "0")), style))
+    return _ColumnStyles(spans)
+
+
+class _ColumnStyles:
+    def __init__(self, spans: list[tuple[int, int, str]]) -> None:
+        self.spans = spans
+
+    def get(self, col: int) -> str | None:
+        for lo, hi, style in self.spans:
+            if lo <= col <= hi:
+                return style
+        return None
 
 
 def _same_but_format(a: etree._Element, b: etree._Element) -> bool:
