@@ -22,8 +22,8 @@ from rich.console import Console
 from rich.table import Table
 
 from okrsync import __version__
-from okrsync.cli_options import common
-from okrsync.config import Config, load_config
+from okrsync.cli_options import common, dry_run_option, json_option
+from okrsync.config import DEFAULT_CONFIG_PATH, BackendKind, Config, load_config
 from okrsync.errors import OkrsyncError
 from okrsync.logs import setup_logging
 from okrsync.pipeline import SyncResult, check, sync
@@ -149,6 +149,95 @@ def demo_command(
             f"  emails:    {config.email.outbox}/  (.eml files; open them in a mail program)\n"
             f"Run it again with: okrsync --config {config.source} sync --today {result.today}"
         )
+
+
+@cli.command("setup")
+@dry_run_option
+@json_option
+@click.pass_context
+@reports_errors
+def setup_command(ctx: click.Context, dry_run: bool, json_output: bool) -> None:
+    """Prepare the sheet for owners: headers, dropdowns, formats, colours, protection.
+
+    Adds every missing header (in the contract's order), freezes the header row, sets
+    column widths, adds dropdowns for Type, Owner Health and Cadence and date checks with
+    help text, formats numbers and dates, colours Health and Overdue, protects okrsync's
+    columns with a warning and notes how each is computed. Safe to run again: it adds
+    only what is missing, and says so.
+    """
+    from okrsync.setup import setup
+
+    result = setup(_config(ctx), dry_run=dry_run)
+    if json_output:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if ctx.obj["quiet"]:
+        return
+    click.echo(f'okrsync setup — worksheet "{result.worksheet}" — {result.location}')
+    for change in result.changes:
+        click.echo(f"  {change}")
+    n = len(result.changes)
+    if not n:
+        click.echo("Already set up: nothing to change.")
+    elif dry_run:
+        click.echo(f"Dry run: would make {n} change(s); nothing was changed.")
+    else:
+        click.echo(
+            f"Set up: {n} change(s) made. Run it again any time; it adds only what is missing."
+        )
+
+
+@cli.command("init")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--backend",
+    type=click.Choice([b.value for b in BackendKind]),
+    default=BackendKind.XLSX.value,
+    show_default=True,
+    help="Where the check-in sheet lives: a local workbook, or a Google sheet (a config stub).",
+)
+@common(dry_run=False)
+@click.pass_context
+@reports_errors
+def init_command(
+    ctx: click.Context,
+    directory: Path | None,
+    backend: str,
+    today: dt.date | None,
+    json_output: bool,
+) -> None:
+    """Scaffold a config (and, for xlsx, a check-in workbook) for a new team.
+
+    Writes DIRECTORY/okrsync.toml (this quarter as the cycle) and, for xlsx,
+    DIRECTORY/okrs.xlsx with the headers and two example rows, already set up. Never
+    overwrites: a file that exists is kept. DIRECTORY defaults to the folder of --config,
+    i.e. config/, so that the other commands find the config without --config.
+    """
+    from okrsync.init import init, shown_path
+
+    config_file = ctx.obj["config_path"] or DEFAULT_CONFIG_PATH
+    if directory is not None:
+        config_file = directory / "okrsync.toml"
+    result = init(
+        config_file.parent,
+        today=today or dt.date.today(),
+        backend=BackendKind(backend),
+        config_name=config_file.name,
+    )
+    if json_output:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    for note in result.notes:
+        click.echo(f"Note: {note}", err=True)
+    if ctx.obj["quiet"]:
+        return
+    click.echo(f"okrsync init — {shown_path(result.directory)}")
+    for path, status in result.files:
+        why = "  (already there; init never overwrites)" if status == "kept" else ""
+        click.echo(f"  {status:<8} {shown_path(path)}{why}")
+    click.echo("Next steps:")
+    for i, step in enumerate(result.next_steps, start=1):
+        click.echo(f"  {i}. {step}")
 
 
 @cli.command("run")

@@ -40,7 +40,10 @@ What is NOT real, on purpose:
 * the ``/token`` endpoint issues a token for any signed JWT without checking the signature;
 * formats are kept as given (``userEnteredFormat``); ``effectiveFormat`` is only the number
   format; conditional formats, validation rules and protected ranges are stored and served
-  back but never enforced; ``autoResizeDimensions`` is accepted and does nothing;
+  back but never enforced (their conditions are checked as Google checks them: the
+  condition types each may use and their number of values, read from the discovery
+  document, and the formats a conditional rule may set); ``autoResizeDimensions`` is
+  accepted and does nothing;
 * request kinds okrsync does not send (charts, pivots, filters...) answer 501.
 
 The Python API for tests: :class:`Emulator` (start/stop or ``with``), its request log
@@ -57,6 +60,7 @@ import calendar
 import contextlib
 import copy
 import datetime as dt
+import functools
 import html
 import json
 import math
@@ -2602,6 +2606,8 @@ def _set_data_validation(ss: Spreadsheet, req: Mapping[str, Any]) -> None:
     b = b.clamp(sheet.row_count, sheet.col_count)
     r0, r1, c0, c1 = b.box()
     rule = req.get("rule")
+    if rule:
+        check_condition(rule.get("condition"), "data validation")
     for r in range(r0, r1):
         for c in range(c0, c1):
             old = dict(sheet.get(r, c) or {})
@@ -2617,11 +2623,90 @@ def _add_conditional_format_rule(ss: Spreadsheet, req: Mapping[str, Any]) -> Non
     ranges = rule.get("ranges") or []
     if not ranges:
         raise bad_request("rule.ranges must not be empty.")
+    if ("booleanRule" in rule) == ("gradientRule" in rule):
+        raise bad_request("Exactly one of booleanRule or gradientRule must be set.")
+    boolean = rule.get("booleanRule")
+    if boolean is not None:
+        check_condition(boolean.get("condition"), "conditional formatting")
+        check_conditional_format(boolean.get("format") or {})
     sheet = _sheet(ss, ranges[0].get("sheetId"))
     index = req.get("index", 0)
     if not 0 <= index <= len(sheet.conditional_formats):
         raise bad_request(f"index {index} is out of range.")
     sheet.conditional_formats.insert(index, copy.deepcopy(rule))
+
+
+@functools.cache
+def condition_types() -> dict[str, tuple[frozenset[str], int, int | None]]:
+    """Each BooleanCondition type: where it may be used, and how many values it takes.
+
+    Read from the enum's descriptions in the discovery document ("Supported by data
+    validation, conditional formatting and filters. Requires a single ConditionValue."),
+    so the emulator follows the document rather than a copy of it.
+    """
+    doc = json.loads(discovery_path().read_text(encoding="utf-8"))
+    spec = doc["schemas"]["BooleanCondition"]["properties"]["type"]
+    table: dict[str, tuple[frozenset[str], int, int | None]] = {}
+    for name, text in zip(spec["enum"], spec["enumDescriptions"], strict=True):
+        supported = re.search(r"Supported by ([^.]*)\.", text)
+        uses = frozenset(
+            use
+            for use in ("data validation", "conditional formatting", "filters")
+            if supported and use in supported.group(1)
+        )
+        counts: tuple[int, int | None] = (0, None)
+        for pattern, found in (
+            (r"Requires no ConditionValues", (0, 0)),
+            (r"Requires a single ConditionValue", (1, 1)),
+            (r"Requires exactly two ConditionValues", (2, 2)),
+            (r"Requires at least one ConditionValue", (1, None)),
+            (r"Supports zero, one or two ConditionValues", (0, 2)),
+        ):
+            if re.search(pattern, text):
+                counts = found
+                break
+        table[name] = (uses, *counts)
+    return table
+
+
+def check_condition(condition: Mapping[str, Any] | None, use: str) -> None:
+    """Refuse a BooleanCondition the discovery document says ``use`` cannot take."""
+    kind = (condition or {}).get("type")
+    if not kind or kind == "CONDITION_TYPE_UNSPECIFIED":
+        raise bad_request("A condition type must be set.")
+    uses, least, most = condition_types()[kind]
+    if use not in uses:
+        raise bad_request(f"Condition type {kind} is not supported for {use}.")
+    values = (condition or {}).get("values") or []
+    if len(values) < least or (most is not None and len(values) > most):
+        wanted = (
+            str(least)
+            if least == most
+            else f"{least} or more"
+            if most is None
+            else (f"{least} to {most}")
+        )
+        raise bad_request(
+            f"Condition type {kind} requires {wanted} ConditionValue(s), got {len(values)}."
+        )
+    if kind == "ONE_OF_LIST" and any(
+        str(v.get("userEnteredValue", "")).startswith("=") for v in values
+    ):
+        raise bad_request("Formulas are not supported in the values of ONE_OF_LIST.")
+
+
+#: What a conditional format may set (BooleanRule.format in the discovery document).
+_CONDITIONAL_FORMAT = {"backgroundColor", "backgroundColorStyle", "textFormat"}
+_CONDITIONAL_TEXT = {"bold", "italic", "strikethrough", "foregroundColor", "foregroundColorStyle"}
+
+
+def check_conditional_format(fmt: Mapping[str, Any]) -> None:
+    text = fmt.get("textFormat") or {}
+    if set(fmt) - _CONDITIONAL_FORMAT or set(text) - _CONDITIONAL_TEXT:
+        raise bad_request(
+            "Conditional formatting can only apply a subset of formatting: bold, italic, "
+            "strikethrough, foreground color and, background color."
+        )
 
 
 def _delete_conditional_format_rule(ss: Spreadsheet, req: Mapping[str, Any]) -> dict[str, Any]:
