@@ -211,14 +211,15 @@ class SetupResult:
 
 # --- the plan ---------------------------------------------------------------------------
 
-#: Colour-blind-safe (after Okabe and Ito): blue, bluish green, amber and reddish purple
-#: differ in lightness as well as hue, and every text colour has a contrast of at least
-#: 4.5:1 (WCAG AA) on its fill. The words stay in the cells, so colour is never the only
-#: cue.
+#: Colour-blind-safe (after Okabe and Ito's palette): the fills differ in lightness as
+#: well as hue (on track lightest, off track darkest; done blue against at-risk amber,
+#: the blue-yellow contrast that red-green colour blindness keeps), and every text colour
+#: has a contrast of at least 4.5:1 (WCAG AA) on its fill. The words stay in the cells,
+#: so colour is never the only cue.
 HEALTH_COLOURS: Mapping[Health, Colour] = {
-    Health.DONE: Colour("#D4E6F7", "#0B4A85"),
+    Health.DONE: Colour("#B8D4F0", "#0B3A66"),
     Health.ON_TRACK: Colour("#D2EFE3", "#0A5A42"),
-    Health.AT_RISK: Colour("#FFD98C", "#5C3900", bold=True),
+    Health.AT_RISK: Colour("#F5B942", "#3D2600", bold=True),
     Health.OFF_TRACK: Colour("#A8326E", "#FFFFFF", bold=True),
 }
 OVERDUE_COLOUR = Colour("#A8326E", "#FFFFFF", bold=True)
