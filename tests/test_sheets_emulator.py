@@ -389,6 +389,73 @@ def test_setup_requests_are_stored_and_served_back(api: Api) -> None:
     assert data["rowData"][1]["values"][4]["dataValidation"]["strict"] is True
 
 
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (
+            {
+                "setDataValidation": {
+                    "range": {"sheetId": 0},
+                    "rule": {"condition": {"type": "TEXT_EQ"}},
+                }
+            },
+            "Condition type TEXT_EQ requires 1 ConditionValue(s), got 0.",
+        ),
+        (
+            {
+                "setDataValidation": {
+                    "range": {"sheetId": 0},
+                    "rule": {
+                        "condition": {
+                            "type": "DATE_IS_VALID",
+                            "values": [{"userEnteredValue": "x"}],
+                        }
+                    },
+                }
+            },
+            "Condition type DATE_IS_VALID requires 0 ConditionValue(s), got 1.",
+        ),
+        (
+            {
+                "addConditionalFormatRule": {
+                    "rule": {
+                        "ranges": [{"sheetId": 0}],
+                        "booleanRule": {"condition": {"type": "ONE_OF_LIST"}, "format": {}},
+                    }
+                }
+            },
+            "Condition type ONE_OF_LIST is not supported for conditional formatting.",
+        ),
+        (
+            {
+                "addConditionalFormatRule": {
+                    "rule": {
+                        "ranges": [{"sheetId": 0}],
+                        "booleanRule": {
+                            "condition": {
+                                "type": "TEXT_EQ",
+                                "values": [{"userEnteredValue": "done"}],
+                            },
+                            "format": {"textFormat": {"fontSize": 14}},
+                        },
+                    }
+                }
+            },
+            "Conditional formatting can only apply a subset of formatting: bold, italic, "
+            "strikethrough, foreground color and, background color.",
+        ),
+    ],
+    ids=["too-few-values", "too-many-values", "not-for-colours", "format-beyond-the-subset"],
+)
+def test_conditions_are_checked_as_the_discovery_document_says(
+    api: Api, request_: dict[str, Any], message: str
+) -> None:
+    """Each condition type's uses and value count come from its description in the
+    discovery document; a conditional rule may only set bold, italic, strike and colours."""
+    kind = next(iter(request_))
+    assert error_of(api.batch(request_)) == f"Invalid requests[0].{kind}: {message}"
+
+
 # --- fault injection and the log ------------------------------------------------------------
 
 
