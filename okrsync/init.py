@@ -219,7 +219,7 @@ def _workbook_bytes(config: Config, today: dt.date) -> bytes:
     ws.title = config.sheet.worksheet
     columns = [*OWNER_COLUMNS, *COMPUTED_COLUMNS]
     ws.append([c.value for c in columns])
-    bold = Font(bold=True)
+    bold = Font(name="Calibri", bold=True)  # Excel's default face, as the cells below
     for cell, col in zip(ws[1], columns, strict=True):
         cell.font = bold
         fill = COMPUTED_FILL if col in COMPUTED_COLUMNS else OWNER_FILL
@@ -227,11 +227,9 @@ def _workbook_bytes(config: Config, today: dt.date) -> bytes:
         cell.alignment = Alignment(vertical="center")
     for example in examples:
         ws.append([example.get(c) for c in columns])
-        for cell, col in zip(ws[ws.max_row], columns, strict=True):
+        for cell in ws[ws.max_row]:
             if isinstance(cell.value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
-            if col in (Col.KEY_RESULT, Col.COMMENT, Col.BLOCKERS, Col.NEXT_STEPS):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -139,3 +139,13 @@ def test_each_script_says_how_to_install_it_and_see_its_logs(name: str) -> None:
     assert "Install" in text
     assert re.search(r"See (its|it)\b", text)
     assert re.search(r"journalctl|tail -f|docker logs", text)
+
+
+def test_screenshot_workbook_script_parses_and_explains_its_arguments() -> None:
+    """The LibreOffice renderer (run by hand for docs/setup-workbook.png) is valid bash
+    and answers a call without arguments with its usage, before installing anything."""
+    script = SCRIPTS / "screenshot_workbook.sh"
+    assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
+    result = subprocess.run(["bash", str(script)], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: ")
