@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from okrsync.backends import open_backend
 from okrsync.columns import CANONICAL_BY_KEY, COMPUTED_COLUMNS, Col, Health, KrType
 from okrsync.columns import normalize_header as _normalize
 from okrsync.config import Config
 from okrsync.errors import SheetLayoutError
+from okrsync.lock import RunLock
 
 __all__ = [
     "Colour",
@@ -368,9 +370,6 @@ def setup(config: Config, *, dry_run: bool = False) -> SetupResult:
     :param dry_run: find what is missing, change nothing.
     :raises OkrsyncError: the sheet cannot be read or written (see :mod:`okrsync.errors`).
     """
-    from okrsync.backends import open_backend
-    from okrsync.lock import RunLock
-
     plan = plan_setup(config)
     backend = open_backend(config)
     try:

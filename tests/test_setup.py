@@ -375,6 +375,26 @@ def test_gsheets_keeps_one_protected_range_per_run_of_computed_columns(
     assert view.counts()["protections"] == 1
 
 
+def test_gsheets_puts_back_a_rule_lost_by_a_paste(gsheet: SheetMaker) -> None:
+    """Pasting over cells drops their validation in Google Sheets; setup notices it in any
+    row, not only the first, and sets the column's rule again (replacing, not adding)."""
+    view = gsheet()
+    assert isinstance(view, GSheetView)
+    config = load_config(view.config)
+    setup(config)
+    sheet = view.sheet
+    row, col = 30, column("Type") - 1
+    cell = dict(sheet.get(row, col) or {})
+    del cell["dataValidation"]
+    sheet.put(row, col, cell or None)
+    assert setup(config).changes == [
+        "add a dropdown with help text to Type (column F): "
+        "increase, decrease, at least, at most, boolean, percent"
+    ]
+    assert view.validations()[column("Type")][0] == "list"
+    assert setup(config).changes == []
+
+
 # --- refusals -------------------------------------------------------------------------------
 
 

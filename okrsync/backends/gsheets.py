@@ -470,18 +470,17 @@ class GSheetsBackend(SheetBackend):
         props = self._properties(self.worksheet)
         sheet = next(s for s in meta["sheets"] if s["properties"] is props)
         title = _a1(self.worksheet)
-        params = {"ranges": f"{title}!1:1", "fields": HEADER_FIELDS, "prettyPrint": "false"}
+        params = {"ranges": f"{title}!1:2", "fields": HEADER_FIELDS, "prettyPrint": "false"}
         got = self._call(
             "reading the sheet's header row",
             lambda h: h.fetch_sheet_metadata(self.key, params=params),
         )
         data = _grid_data(got)
-        header = (data[0].get("rowData") or [{}])[0].get("values", []) if data else []
-        widths = (
-            [m.get("pixelSize", DEFAULT_PIXELS) for m in data[0].get("columnMetadata", [])]
-            if data
-            else []
-        )
+        top = (data[0].get("rowData") or []) if data else []
+        header = top[0].get("values", []) if top else []
+        first = top[1].get("values", []) if len(top) > 1 else []
+        metadata = data[0].get("columnMetadata", []) if data else []
+        widths = [m.get("pixelSize", DEFAULT_PIXELS) for m in metadata]
         placement = plan.place([c.get("formattedValue", "") for c in header])
         rows = props.get("gridProperties", {}).get("rowCount", 0)
         added = {col for col, _ in placement.added}
@@ -493,16 +492,18 @@ class GSheetsBackend(SheetBackend):
             }
             - added
         )
-        cells: dict[int, list[dict[str, Any]]] = {}
-        if formatted and rows > 1:
-            ranges = [f"{title}!{_letters(c)}2:{_letters(c)}{rows}" for c in formatted]
+        cells: dict[int, list[dict[str, Any]]] = {
+            col: [first[col - 1] if col - 1 < len(first) else {}] for col in formatted
+        }
+        if formatted and rows > 2:
+            ranges = [f"{title}!{_letters(c)}3:{_letters(c)}{rows}" for c in formatted]
             column_params = {"ranges": ranges, "fields": COLUMN_FIELDS, "prettyPrint": "false"}
             got = self._call(
                 "reading the sheet's formats",
                 lambda h: h.fetch_sheet_metadata(self.key, params=column_params),
             )
             for col, block in zip(formatted, _grid_data(got), strict=False):
-                cells[col] = [(row.get("values") or [{}])[0] for row in block.get("rowData", [])]
+                cells[col] += [(row.get("values") or [{}])[0] for row in block.get("rowData", [])]
         batch, changes = setup_requests(plan, placement, sheet, header, widths, cells)
         if batch and not dry_run:
             self._call(

@@ -1,9 +1,10 @@
 """``okrsync setup`` on Google Sheets: the plan as ONE ``spreadsheets.batchUpdate``.
 
 :meth:`GSheetsBackend.setup <okrsync.backends.gsheets.GSheetsBackend.setup>` reads what
-the worksheet has (three small ``spreadsheets.get``: the sheet properties with their
-conditional formats and protected ranges; the header row with its notes and the column
-widths; the validation rules and number formats of the columns that get them) and
+the worksheet has (three ``spreadsheets.get``: the sheet properties with their
+conditional formats and protected ranges; the header row and the first data row with
+their notes, rules, formats and the column widths; then, thin, the rule kinds and number
+formats of the rows below in the columns that get them) and
 :func:`setup_requests` turns the difference between that and the
 :class:`~okrsync.setup.SetupPlan` into the requests of one batch:
 
@@ -12,7 +13,8 @@ widths; the validation rules and number formats of the columns that get them) an
 * ``updateDimensionProperties`` for widths, only of columns still at Google's default
   width (100 px), so a width someone chose stays;
 * ``setDataValidation`` (``ONE_OF_LIST`` with ``showCustomUi`` for dropdowns,
-  ``DATE_IS_VALID`` for dates, ``inputMessage`` for the help text) on the data rows;
+  ``DATE_IS_VALID`` for dates, ``inputMessage`` for the help text) on the data rows,
+  when the first data row's rule differs from the plan's or a row below has lost it;
 * ``repeatCell`` number formats, on the runs of rows that lack them;
 * ``addConditionalFormatRule`` (``TEXT_EQ``), one per word that has no rule yet;
 * ``addProtectedRange`` with ``warningOnly`` over the computed columns (whole columns, so
@@ -56,8 +58,17 @@ SETUP_FIELDS = (
     "spreadsheetId,spreadsheetUrl,properties.title,"
     "sheets(properties(sheetId,title,index,gridProperties),conditionalFormats,protectedRanges)"
 )
-HEADER_FIELDS = "sheets(data(rowData(values(formattedValue,note)),columnMetadata(pixelSize)))"
-COLUMN_FIELDS = "sheets(data(rowData(values(dataValidation,userEnteredFormat.numberFormat))))"
+#: The header row and the first data row, in full: texts, notes, rules, formats, widths.
+HEADER_FIELDS = (
+    "sheets(data(rowData(values(formattedValue,note,dataValidation,"
+    "userEnteredFormat.numberFormat)),columnMetadata(pixelSize)))"
+)
+#: The rows below, thin: a rule's kind and a number format are enough to see a cell that
+#: lost them (pasted over), and keep the read to a few dozen bytes a cell.
+COLUMN_FIELDS = (
+    "sheets(data(rowData(values(dataValidation.condition.type,"
+    "userEnteredFormat.numberFormat(type,pattern)))))"
+)
 DATE_TYPES = frozenset({"DATE", "DATE_TIME"})
 
 
@@ -125,7 +136,8 @@ def setup_requests(
     :param header: row 1's cells (``formattedValue``, ``note``), by 0-based column.
     :param widths: each column's ``pixelSize``, by 0-based column.
     :param cells: 1-based column -> its cells in rows 2..rowCount (``dataValidation``,
-        ``userEnteredFormat``), for the existing columns that get a rule or a format.
+        ``userEnteredFormat``), for the existing columns that get a rule or a format: row 2
+        in full, the rows below with only the rule's condition type and the format.
     """
     props = sheet["properties"]
     sheet_id = props.get("sheetId", 0)
@@ -194,11 +206,7 @@ def setup_requests(
                 continue
             col = placement.positions[spec.column]
             rule = validation_rule(spec)
-            have = cells.get(col, ())
-            if col in new or any(
-                _pruned(_at(have, i).get("dataValidation")) != _pruned(rule)
-                for i in range(rows - 1)
-            ):
+            if col in new or _rule_missing(cells.get(col, ()), rule, rows):
                 batch.append(
                     {
                         "setDataValidation": {
@@ -346,6 +354,17 @@ def _has_colour(rules: Sequence[Mapping[str, Any]], sheet_id: int, col: int, val
             if gr.get("sheetId", 0) == sheet_id and _span(gr) == (col, col):
                 return True
     return False
+
+
+def _rule_missing(cells: Sequence[Mapping[str, Any]], rule: Mapping[str, Any], rows: int) -> bool:
+    """Whether the first data row lacks ``rule``, or a row below has another kind of rule."""
+    if _pruned(_at(cells, 0).get("dataValidation")) != _pruned(rule):
+        return True
+    kind = rule["condition"]["type"]
+    return any(
+        ((_at(cells, i).get("dataValidation") or {}).get("condition") or {}).get("type") != kind
+        for i in range(1, rows - 1)
+    )
 
 
 def _needs_format(cell: Mapping[str, Any], fmt: Mapping[str, str], *, force: bool) -> bool:

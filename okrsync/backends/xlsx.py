@@ -179,7 +179,7 @@ class XlsxBackend(SheetBackend):
         if self._stamp is not None and self._stamp != (stat.st_mtime_ns, stat.st_size):
             raise SheetError(
                 f"Workbook {self.path} changed while okrsync was syncing; nothing was "
-                "written. Run the sync again."
+                "written. Run the command again."
             )
         pkg = self._package()
         yield pkg
@@ -196,7 +196,7 @@ class XlsxBackend(SheetBackend):
         except OSError as e:
             raise SheetError(
                 f"Workbook {self.path} could not be saved ({e.strerror}); it is unchanged. "
-                "Check the disk and permissions, then run the sync again."
+                "Check the disk and permissions, then run the command again."
             ) from e
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -212,7 +212,7 @@ def _refuse_if_open_elsewhere(path: Path) -> None:
         if lock.exists():
             raise SheetError(
                 f"Workbook {path} is open in another program (found {lock.name}); close it "
-                "there and run the sync again."
+                "there and run the command again."
             )
 
 
