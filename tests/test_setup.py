@@ -294,6 +294,22 @@ def test_an_existing_validation_is_replaced_not_doubled(
     assert cells[7, 2] == cells[7, 501] == 1  # Type, now to the sheet's last row
 
 
+def test_a_changed_config_rewrites_its_notes_in_place(make_sheet: SheetMaker) -> None:
+    """The notes quote the health gaps: after a config change the next setup replaces the
+    Health note, and adds nothing beside it."""
+    view = make_sheet()
+    setup(load_config(view.config))
+    counts = view.counts()
+    text = view.config.read_text(encoding="utf-8")
+    text = text.replace('["cycle"]', '["health"]\n"at_risk_gap" = 0.05\n["cycle"]', 1)
+    view.config.write_text(text, encoding="utf-8")
+    assert setup(load_config(view.config)).changes == [
+        "add a note on how it is computed to the headers of Health (U)"
+    ]
+    assert "up to 0.05 on track" in view.notes()[column("Health")]
+    assert view.counts() == counts
+
+
 def test_widths_someone_chose_are_kept(make_sheet: SheetMaker) -> None:
     view = make_sheet()
     if isinstance(view, XlsxView):

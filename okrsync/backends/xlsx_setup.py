@@ -51,6 +51,7 @@ from okrsync.backends.xlsx_package import (
     col_number,
     insert_in_order,
 )
+from okrsync.columns import Col
 from okrsync.setup import (
     DESCRIBE_FREEZE,
     Colour,
@@ -394,16 +395,12 @@ def _set_style(cell: etree._Element, style: int, base: int) -> None:
 
 def _validations(
     root: etree._Element, plan: SetupPlan, placement: Placement
-) -> tuple[list[ColumnSetup], list]:
+) -> tuple[list[ColumnSetup], list[Col]]:
     """Add the plan's validations and header prompts that are missing.
 
     :returns: the columns whose validation was added, and those whose note was.
     """
-    dvs = root.find(_q("dataValidations"))
-    existing = list(dvs) if dvs is not None else []
-    validated: list[ColumnSetup] = []
-    noted = []
-    wanted: list[tuple[etree._Element, ColumnSetup, bool]] = []
+    wanted: list[tuple[etree._Element, ColumnSetup, bool]] = []  # (element, column, a note?)
     for spec in plan.columns:
         letter = col_letter(placement.positions[spec.column])
         if spec.validation is not None:
@@ -411,8 +408,11 @@ def _validations(
     for spec in plan.columns:
         letter = col_letter(placement.positions[spec.column])
         if spec.note is not None:
-            note = _dv_note(spec, f"{letter}1")
-            wanted.append((note, spec, True))
+            wanted.append((_dv_note(spec, f"{letter}1"), spec, True))
+    dvs = root.find(_q("dataValidations"))
+    existing = list(dvs) if dvs is not None else []
+    validated: list[ColumnSetup] = []
+    noted: list[Col] = []
     for el, spec, is_note in wanted:
         key = _dv_key(el)
         if any(_dv_key(e) == key for e in existing):
@@ -423,16 +423,21 @@ def _validations(
         # Whatever validated these cells before gives them up: Excel refuses overlaps.
         box = _boxes(el.get("sqref", ""))[0]
         for other in list(existing):
-            left = [b for old in _boxes(other.get("sqref", "")) for b in _subtract(old, box)]
-            if left != _boxes(other.get("sqref", "")):
-                if left:
-                    other.set("sqref", " ".join(_ref(b) for b in left))
-                else:
-                    dvs.remove(other)
-                    existing.remove(other)
+            before = _boxes(other.get("sqref", ""))
+            left = [piece for old in before for piece in _subtract(old, box)]
+            if left == before:
+                continue
+            if left:
+                other.set("sqref", " ".join(_ref(b) for b in left))
+            else:
+                dvs.remove(other)
+                existing.remove(other)
         dvs.append(el)
         existing.append(el)
-        (noted if is_note else validated).append(spec.column if is_note else spec)
+        if is_note:
+            noted.append(spec.column)
+        else:
+            validated.append(spec)
     if dvs is not None:
         if len(dvs):
             dvs.set("count", str(len(dvs)))
@@ -501,12 +506,12 @@ def _dv_key(el: etree._Element) -> tuple[object, ...]:
 
 def _colours(
     pkg: XlsxPackage, root: etree._Element, plan: SetupPlan, placement: Placement
-) -> list[tuple]:
+) -> list[tuple[Col, list[str]]]:
     """Add the colour rules that are missing; returns ``(column, [values])`` added."""
     formats = root.findall(_q("conditionalFormatting"))
     priorities = [int(r.get("priority", "0")) for cf in formats for r in cf]
     priority = max(priorities, default=0) + 1
-    added = []
+    added: list[tuple[Col, list[str]]] = []
     for column in dict.fromkeys(rule.column for rule in plan.colours):
         col = placement.positions[column]
         absent = [
