@@ -166,10 +166,13 @@ def run_command(ctx: click.Context, once: bool) -> None:
     def job() -> dict[str, object]:
         result = sync(config, today=_resolve_today(config, None))
         summary = result.to_dict()
-        return {
+        out = {
             key: summary[key]
             for key in ("rows", "rows_with_errors", "warnings", "overdue", "cells_changed")
-        } | {key: summary[key] for key in summary if key == "emails"}
+        }
+        if "emails" in summary:
+            out["emails"] = {k: n for k, n in summary["emails"]["counts"].items() if n}
+        return out
 
     ctx.exit(run_forever(config.schedule, job, once=once, log=log))
 
@@ -213,11 +216,10 @@ def _report(ctx: click.Context, result: SyncResult, json_output: bool, *, verb: 
         console.print(f"Dry run: would write {cells} cell(s); nothing was changed.")
         for c in result.changes:
             console.print(f"  row {c.row}, {c.column}: {c.old!r} -> {c.value!r}", markup=False)
-    for key, value in result.extras.items():
-        lines = value.summary_lines() if hasattr(value, "summary_lines") else []
+    for value in result.extras.values():
+        lines = value.lines() if hasattr(value, "lines") else []
         for line in lines:
             console.print(line, markup=False)
-        del key
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from okrsync.config import Config
 from okrsync.diff import plan_changes
 from okrsync.errors import RowIssue
 from okrsync.lock import RunLock
+from okrsync.notify import send_due
 from okrsync.read import read_table
 from okrsync.validate import validate
 
@@ -128,7 +129,7 @@ def _jsonable(value: object) -> object:
 
 def check(config: Config, *, today: dt.date, backend: SheetBackend | None = None) -> SyncResult:
     """Read, validate and compute; write and send nothing (``okrsync validate``)."""
-    return _run(config, today=today, backend=backend, dry_run=True, apply=False)
+    return _run(config, today=today, backend=backend, dry_run=True, apply=False, send=False)
 
 
 def sync(
@@ -138,7 +139,7 @@ def sync(
     dry_run: bool = False,
     backend: SheetBackend | None = None,
 ) -> SyncResult:
-    """Run one sync: read, validate, compute, write the changed cells.
+    """Run one sync: read, validate, compute, write the changed cells, send due email.
 
     A run that writes holds the lock in ``[state] dir`` for its whole length, so a cron
     sync and an ``okrsync run`` never write the same sheet at once.
@@ -148,9 +149,9 @@ def sync(
     :raises OkrsyncError: the sheet cannot be read or written (see :mod:`okrsync.errors`).
     """
     if dry_run:
-        return _run(config, today=today, backend=backend, dry_run=True, apply=False)
+        return _run(config, today=today, backend=backend, dry_run=True, apply=False, send=True)
     with RunLock(config.state.dir):
-        return _run(config, today=today, backend=backend, dry_run=False, apply=True)
+        return _run(config, today=today, backend=backend, dry_run=False, apply=True, send=True)
 
 
 def _run(
@@ -160,6 +161,7 @@ def _run(
     backend: SheetBackend | None,
     dry_run: bool,
     apply: bool,
+    send: bool,
 ) -> SyncResult:
     own = backend is None
     backend = backend or open_backend(config)
@@ -185,7 +187,7 @@ def _run(
         table = table.join(computed)
         table["row"] = table.index.astype(int)
         table["error"] = checked.error
-        return SyncResult(
+        result = SyncResult(
             table=table,
             issues=checked.issues,
             changes=changes,
@@ -194,6 +196,18 @@ def _run(
             dry_run=dry_run,
             wrote=apply and bool(changes),
         )
+        if send:
+            # Email goes last: a sheet write that fails sends nothing, and a message that
+            # fails to send is in the ledger, tried again by the next run.
+            result.extras["emails"] = send_due(
+                config,
+                table,
+                checked.issues,
+                today=today,
+                location=result.location,
+                dry_run=dry_run,
+            )
+        return result
     finally:
         if own:
             backend.close()
