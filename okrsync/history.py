@@ -348,7 +348,8 @@ def revisit_warnings(streak: pd.Series, revisit_after: int) -> list[RowIssue]:
             int(row),
             Col.HEALTH.value,
             None,
-            f"off track for {int(n)} check-ins in a row; consider revisiting this KR",
+            f"off track for {int(n)} check-in{'' if n == 1 else 's'} in a row; "
+            "consider revisiting this KR",
             error=False,
         )
         for row, n in due.items()
