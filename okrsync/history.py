@@ -296,20 +296,25 @@ def new_checkins(krs: pd.DataFrame, history: pd.DataFrame, synced_at: str) -> pd
     return Lookback(krs, history).new_checkins(krs, synced_at)
 
 
-def history_rows(new: pd.DataFrame, table: SheetTable | None) -> list[list[Cell]]:
-    """``new`` as cells for :meth:`SheetBackend.append_rows`, in the worksheet's column order.
+def history_rows(new: pd.DataFrame, table: SheetTable | None) -> tuple[list[str], list[list[Cell]]]:
+    """``new`` as ``(header, rows)`` for :meth:`SheetBackend.append_rows`.
 
-    A worksheet that exists but is empty gets the header as its first appended row (the
-    backend writes a header only when it creates the worksheet).
+    On a worksheet that already has a header, ``header`` is that header as read (up to its
+    last non-blank text) and each row is laid out under it, so the History columns may
+    stand in any order among a team's own. A backend that places values under their own
+    headers (Google Sheets) then maps each column onto itself, and one that appends rows
+    as given (xlsx) puts them in the same place. A new or empty worksheet gets
+    :data:`HISTORY_HEADER` and rows in its order.
     """
     positions = _positions(table)
-    header_first = table is not None and positions is None and not table.rows
-    if positions is None:
+    if table is None or positions is None:
+        header = list(HISTORY_HEADER)
         positions = {h: i for i, h in enumerate(HISTORY_HEADER)}
-    width = max(positions.values()) + 1
+    else:
+        width = max(i for i, h in enumerate(table.header) if str(h or "").strip()) + 1
+        header = ["" if h is None else str(h) for h in table.header[:width]]
     columns: list[list[Cell]] = []
-    order = sorted(HISTORY_HEADER, key=positions.__getitem__)
-    for name in order:
+    for name in HISTORY_HEADER:
         values = new[name]
         if name == Col.CHECKIN_DATE.value:
             cells = pd.DatetimeIndex(values).date.astype(object)
@@ -319,15 +324,14 @@ def history_rows(new: pd.DataFrame, table: SheetTable | None) -> list[list[Cell]
             columns.append([None if np.isnan(v) else float(v) for v in values.to_numpy(float)])
         else:
             columns.append([None if _blank(v) else str(v) for v in values.to_numpy(object)])
+    at = [positions[name] for name in HISTORY_HEADER]
     rows: list[list[Cell]] = []
     for cells in zip(*columns, strict=True):
-        row: list[Cell] = [None] * width
-        for name, value in zip(order, cells, strict=True):
-            row[positions[name]] = value
+        row: list[Cell] = [None] * len(header)
+        for i, value in zip(at, cells, strict=True):
+            row[i] = value
         rows.append(row)
-    if header_first and rows:
-        rows.insert(0, list(HISTORY_HEADER))
-    return rows
+    return header, rows
 
 
 def _blank(value: object) -> bool:

@@ -26,7 +26,6 @@ from okrsync.config import Config
 from okrsync.diff import plan_changes
 from okrsync.errors import ConfigError, RowIssue
 from okrsync.history import (
-    HISTORY_HEADER,
     HistoryReport,
     Lookback,
     history_rows,
@@ -226,9 +225,9 @@ def _run(
             # (see Lookback), so that re-run computes the same cells whether or not the
             # append happened: it converges, and never appends a check-in twice.
             new = look.new_checkins(table, _synced_at())
-            rows = history_rows(new, tables.get(title))
+            header, rows = history_rows(new, tables.get(title))
             if apply and rows:
-                backend.append_rows(title, HISTORY_HEADER, rows)
+                backend.append_rows(title, header, rows)
                 log.info("appended %d check-ins to %s", len(new), title)
             extras["history"] = HistoryReport(
                 worksheet=title,

@@ -574,9 +574,16 @@ def test_new_checkins_rows_for_the_sheet() -> None:
     current["error"] = [False, False, True, False]
     new = new_checkins(current, history, "2026-11-16T09:00:00Z")
     assert new.index.tolist() == [3]
-    assert history_rows(new, None) == [
-        ["KR-0002", None, 30.0, 0.3, 0.5, "at risk", "on track", "2026-11-16T09:00:00Z"]
-    ]
+    assert history_rows(new, None) == (
+        list(HISTORY_HEADER),
+        [["KR-0002", None, 30.0, 0.3, 0.5, "at risk", "on track", "2026-11-16T09:00:00Z"]],
+    )
+    # Under an existing header in another order, up to its last non-blank text.
+    theirs = ["Notes", *reversed(HISTORY_HEADER), "", ""]
+    assert history_rows(new, table([], header=theirs)) == (
+        ["Notes", *reversed(HISTORY_HEADER)],
+        [[None, "2026-11-16T09:00:00Z", "on track", "at risk", 0.5, 0.3, 30.0, None, "KR-0002"]],
+    )
 
 
 def test_merge_warnings_keeps_row_order() -> None:
