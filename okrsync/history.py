@@ -405,7 +405,8 @@ class HistoryReport:
         out["to_revisit"] = list(self.revisit)
         return out
 
-    def summary_lines(self) -> list[str]:
+    def lines(self) -> list[str]:
+        """One or two human lines for the run summary on the terminal."""
         if self.dry_run:
             lines = [f'History: would append {self.pending} check-in(s) to "{self.worksheet}".']
         elif self.appended:

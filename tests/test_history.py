@@ -352,9 +352,7 @@ def test_dry_run_and_validate_append_nothing(setup: Callable[..., Any], how: str
         "would_append": 2,
         "to_revisit": [],
     }
-    assert result.extras["history"].summary_lines() == [
-        'History: would append 2 check-in(s) to "History".'
-    ]
+    assert result.extras["history"].lines() == ['History: would append 2 check-in(s) to "History".']
 
 
 # --- revisit -------------------------------------------------------------------------
@@ -391,7 +389,7 @@ def test_revisit_warning_after_n_off_track_checkins(setup: Callable[..., Any]) -
     notes = 'Owner Health: "on trak" is not on track, at risk or off track; ' + REVISIT
     assert read_workbook(workbook)[0]["Sync Notes"] == notes
     assert result.to_dict()["history"]["to_revisit"] == ["KR-0001"]
-    assert result.extras["history"].summary_lines()[-1] == (
+    assert result.extras["history"].lines()[-1] == (
         "To revisit (off track 3+ check-ins in a row): KR-0001"
     )
     # The current check-in is now in History; the next sync warns the same, writes nothing.
