@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from okrsync.cli import cli
 from okrsync.history import HISTORY_HEADER
-from tests.helpers import base_row
+from tests.helpers import HEADER, base_row
 from tests.test_history import add_sheet
 
 D = dt.date
@@ -172,3 +172,20 @@ def test_sync_json_and_text_report_history(runner: CliRunner, config: Path) -> N
     assert again["cells_changed"] == 0
     shown = json.loads(invoke(runner, config, "history", "KR-0001", "--json").stdout)
     assert [c["current"] for c in shown["checkins"]] == [10.0, 30.0, 1200.5, 50.0]
+
+
+def test_history_on_google_sheets(
+    runner: CliRunner,
+    sheets_emulator: Any,
+    fast_sheets_retries: None,
+    make_config: Callable[..., Path],
+) -> None:
+    """The command reads History through the Google Sheets backend just the same."""
+    rows = [HEADER, [base_row(ID="KR-0002").get(h) for h in HEADER]]
+    key = sheets_emulator.add_spreadsheet("Team OKRs", {"Check-ins": rows, "History": HISTORY})
+    sheet = {"backend": "gsheets", "spreadsheet": key, "api_endpoint": sheets_emulator.url}
+    config = make_config(sheet=sheet, history={"worksheet": "History"})
+    shown = json.loads(invoke(runner, config, "history", "KR-0001", "--json").stdout)
+    assert [c["current"] for c in shown["checkins"]] == [10, 30, 1200.5]
+    assert shown["key_result"] == ""  # KR-0001 is only in History
+    assert shown["sparkline"] == {"progress": "▂▃▅", "expected": "▂▄▆"}

@@ -1,12 +1,16 @@
-"""History: appending check-ins, Trend and the revisit warning, on real workbooks.
+"""History: appending check-ins, Trend and the revisit warning, on both backends.
 
 Dates and numbers below are worked out by hand for the test cycle 2026-10-01 .. 2026-12-31
 (91 days) and today 2026-11-16 (46 days in): Expected is 46/91 = 0.5055 for every KR, so
 Progress 0.5 is on track, 0.3 at risk (gap 0.2055) and 0.2 off track (gap 0.3055).
+
+The sync tests run on a local workbook and on a spreadsheet in the local Sheets API
+emulator (real gspread over HTTP on 127.0.0.1), through one small :class:`Place` API.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
@@ -21,7 +25,7 @@ import pytest
 from okrsync.backends.base import Cell, SheetTable
 from okrsync.backends.xlsx import XlsxBackend
 from okrsync.columns import Col
-from okrsync.config import Config, load_config
+from okrsync.config import Config, HistoryConfig, load_config
 from okrsync.errors import ConfigError, RowIssue, SheetLayoutError
 from okrsync.history import (
     HISTORY_HEADER,
@@ -35,12 +39,13 @@ from okrsync.history import (
     sparkline,
 )
 from okrsync.pipeline import SyncResult, check, sync
-from tests.helpers import base_row, read_workbook
+from tests.helpers import HEADER, base_row, read_workbook
 
 TODAY = dt.date(2026, 11, 16)
 D = dt.date
 REVISIT = "Health: off track for 3 check-ins in a row; consider revisiting this KR"
 SYNCED_AT_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"
+READS = {"spreadsheets.get", "spreadsheets.values.get", "spreadsheets.values.batchGet"}
 
 
 def add_sheet(path: Path, title: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -52,24 +57,141 @@ def add_sheet(path: Path, title: str, rows: Sequence[Sequence[Any]]) -> None:
     wb.save(path)
 
 
-def edit(path: Path, sheet_row: int, column: str, value: Any) -> None:
-    """Change one owner cell, as an owner would between two syncs."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb["Check-ins"]
-    header = [c.value for c in ws[1]]
-    ws.cell(row=sheet_row, column=header.index(column) + 1).value = value
-    wb.save(path)
+def _plain(value: Any) -> Any:
+    """A cell as both backends can be compared: dates as ISO text, blanks as None."""
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return None if value == "" else value
 
 
-def by_id(result: SyncResult, column: str) -> dict[str, Any]:
-    return dict(zip(result.table[Col.ID], result.table[column], strict=True))
+class Place:
+    """Where a test's check-in sheet lives; the sync sees it only through ``config``."""
+
+    config: Config
+
+    def values(self, title: str) -> list[list[Any]]:
+        raise NotImplementedError
+
+    def edit(self, sheet_row: int, column: str, value: Any) -> None:
+        """Change one owner cell, as an owner would between two syncs."""
+        raise NotImplementedError
+
+    def state(self) -> object:
+        """A snapshot: equal before and after a sync means it wrote nothing at all."""
+        raise NotImplementedError
+
+    def titles(self) -> list[str]:
+        raise NotImplementedError
+
+    def header(self, title: str = "Check-ins") -> list[str]:
+        return [str(h) for h in self.values(title)[0]]
+
+    def rows(self, title: str = "Check-ins") -> list[dict[str, Any]]:
+        header, *rows = self.values(title)
+        return [
+            {str(h): _plain(v) for h, v in zip(header, [*r, *[None] * len(header)], strict=False)}
+            for r in rows
+        ]
+
+
+class WorkbookPlace(Place):
+    def __init__(self, path: Path, config: Config) -> None:
+        self.path, self.config = path, config
+
+    def values(self, title: str) -> list[list[Any]]:
+        ws = openpyxl.load_workbook(self.path)[title]
+        return [list(r) for r in ws.iter_rows(values_only=True)]
+
+    def edit(self, sheet_row: int, column: str, value: Any) -> None:
+        wb = openpyxl.load_workbook(self.path)
+        ws = wb["Check-ins"]
+        header = [c.value for c in ws[1]]
+        ws.cell(row=sheet_row, column=header.index(column) + 1).value = value
+        wb.save(self.path)
+
+    def state(self) -> object:
+        return self.path.read_bytes()
+
+    def titles(self) -> list[str]:
+        return openpyxl.load_workbook(self.path).sheetnames
+
+
+class SpreadsheetPlace(Place):
+    def __init__(self, emulator: Any, key: str, config: Config) -> None:
+        self.emulator, self.key, self.config = emulator, key, config
+
+    def values(self, title: str) -> list[list[Any]]:
+        return self.emulator.values(self.key, title, "UNFORMATTED_VALUE", "FORMATTED_STRING")
+
+    def edit(self, sheet_row: int, column: str, value: Any) -> None:
+        letter = chr(ord("A") + self.header().index(column))
+        self.emulator.set_values(self.key, "Check-ins", f"{letter}{sheet_row}", [[value]])
+
+    def state(self) -> object:
+        writes = [c for c in self.emulator.api_calls() if c.api not in READS]
+        return [self.values(t) for t in self.titles()], len(writes)
+
+    def titles(self) -> list[str]:
+        return [s.title for s in self.emulator.spreadsheet(self.key).sheets]
+
+
+def _place_maker(
+    kind: str,
+    request: pytest.FixtureRequest,
+    make_workbook: Callable[..., Path],
+    make_config: Callable[..., Path],
+) -> Callable[..., Place]:
+    def make(
+        rows: Sequence[dict[str, Any]],
+        history: Sequence[Sequence[Any]] | None = None,
+        **history_config: Any,
+    ) -> Place:
+        settings = {"worksheet": "History", **history_config}
+        if kind == "xlsx":
+            workbook = make_workbook(rows)
+            if history is not None:
+                add_sheet(workbook, "History", history)
+            return WorkbookPlace(workbook, load_config(make_config(history=settings)))
+        request.getfixturevalue("fast_sheets_retries")
+        emulator = request.getfixturevalue("sheets_emulator")
+        sheets = {"Check-ins": [HEADER, *([r.get(h) for h in HEADER] for r in rows)]}
+        if history is not None:
+            sheets["History"] = [list(r) for r in history]
+        key = emulator.add_spreadsheet("Team OKRs", sheets)
+        sheet = {"backend": "gsheets", "spreadsheet": key, "api_endpoint": emulator.url}
+        config = load_config(make_config(sheet=sheet, history=settings))
+        return SpreadsheetPlace(emulator, key, config)
+
+    return make
+
+
+@pytest.fixture(params=["xlsx", "gsheets"])
+def place(
+    request: pytest.FixtureRequest,
+    make_workbook: Callable[..., Path],
+    make_config: Callable[..., Path],
+) -> Callable[..., Place]:
+    """``place(rows, history=[...], **history_config)``: the sheet on each backend."""
+    return _place_maker(request.param, request, make_workbook, make_config)
+
+
+@pytest.fixture
+def spreadsheet(
+    request: pytest.FixtureRequest,
+    make_workbook: Callable[..., Path],
+    make_config: Callable[..., Path],
+) -> Callable[..., Place]:
+    """Like ``place``, on Google Sheets (the emulator) only."""
+    return _place_maker("gsheets", request, make_workbook, make_config)
 
 
 @pytest.fixture
 def setup(
     make_workbook: Callable[..., Path], make_config: Callable[..., Path]
 ) -> Callable[..., tuple[Path, Config]]:
-    """``setup(rows, history=[...], **history_config)``: a workbook and its loaded config."""
+    """xlsx only: ``setup(rows, history=[...], **history_config)`` -> (workbook, config)."""
 
     def make(
         rows: Sequence[dict[str, Any]],
@@ -85,6 +207,10 @@ def setup(
     return make
 
 
+def by_id(result: SyncResult, column: str) -> dict[str, Any]:
+    return dict(zip(result.table[Col.ID], result.table[column], strict=True))
+
+
 FOUR = [
     base_row(ID="KR-0001", Current=50),
     base_row(ID="KR-0002", Current=None, Check_in_Date=None),  # never checked in
@@ -96,29 +222,27 @@ FOUR = [
 # --- appending ----------------------------------------------------------------------
 
 
-def test_first_sync_creates_history_with_its_header(setup: Callable[..., Any]) -> None:
+def test_first_sync_creates_history_with_its_header(place: Callable[..., Place]) -> None:
     """History is created with the contract's header; one row per error-free checked-in KR."""
-    workbook, config = setup(FOUR)
-    result = sync(config, today=TODAY)
+    sheet = place(FOUR)
+    result = sync(sheet.config, today=TODAY)
     assert result.to_dict()["history"] == {
         "worksheet": "History",
         "appended": 2,
         "to_revisit": [],
     }
-    wb = openpyxl.load_workbook(workbook)
-    assert wb.sheetnames == ["Check-ins", "History"]
-    header = [c.value for c in wb["History"][1]]
-    assert header == [
+    assert sheet.titles() == ["Check-ins", "History"]
+    assert sheet.header("History") == [
         "ID", "Check-in Date", "Current", "Progress", "Expected", "Health",
         "Owner Health", "Synced At",
     ]  # fmt: skip
-    rows = read_workbook(workbook, "History")
+    rows = sheet.rows("History")
     stamps = [r.pop("Synced At") for r in rows]
     assert all(re.match(SYNCED_AT_RE, s) for s in stamps)
     assert rows == [
         {
             "ID": "KR-0001",
-            "Check-in Date": dt.datetime(2026, 11, 10),
+            "Check-in Date": "2026-11-10",
             "Current": 50,
             "Progress": 0.5,
             "Expected": 0.5055,
@@ -127,7 +251,7 @@ def test_first_sync_creates_history_with_its_header(setup: Callable[..., Any]) -
         },
         {
             "ID": "KR-0004",
-            "Check-in Date": dt.datetime(2026, 11, 10),
+            "Check-in Date": "2026-11-10",
             "Current": 20,
             "Progress": 0.2,
             "Expected": 0.5055,
@@ -137,20 +261,20 @@ def test_first_sync_creates_history_with_its_header(setup: Callable[..., Any]) -
     ]
     # No earlier check-in anywhere: Trend is blank on every row.
     assert list(by_id(result, Col.TREND).values()) == [None] * 4
-    assert [r["Trend"] for r in read_workbook(workbook)] == [None] * 4
+    assert [r["Trend"] for r in sheet.rows()] == [None] * 4
 
 
 def test_second_sync_without_edits_appends_and_writes_nothing(
-    setup: Callable[..., Any],
+    place: Callable[..., Place],
 ) -> None:
-    """Re-running on an unchanged sheet leaves the workbook byte for byte as it was."""
-    workbook, config = setup(FOUR)
-    sync(config, today=TODAY)
-    content = workbook.read_bytes()
-    again = sync(config, today=TODAY)
+    """Re-running on an unchanged sheet writes nothing (the workbook keeps every byte)."""
+    sheet = place(FOUR)
+    sync(sheet.config, today=TODAY)
+    before = sheet.state()
+    again = sync(sheet.config, today=TODAY)
     assert again.changes == []
     assert again.to_dict()["history"]["appended"] == 0
-    assert workbook.read_bytes() == content
+    assert sheet.state() == before
 
 
 @pytest.mark.parametrize(
@@ -163,13 +287,13 @@ def test_second_sync_without_edits_appends_and_writes_nothing(
     ids=["up", "down", "same"],
 )
 def test_new_checkin_appends_one_row_and_trend_stays(
-    setup: Callable[..., Any], column: str, value: Any, trend: str, current: int
+    place: Callable[..., Place], column: str, value: Any, trend: str, current: int
 ) -> None:
     """A changed Current or Check-in Date is one new row and a Trend; a re-run keeps both."""
-    workbook, config = setup(FOUR)
-    sync(config, today=TODAY)
-    edit(workbook, 2, column, value)
-    second = sync(config, today=TODAY)
+    sheet = place(FOUR)
+    sync(sheet.config, today=TODAY)
+    sheet.edit(2, column, value)
+    second = sync(sheet.config, today=TODAY)
     assert second.to_dict()["history"]["appended"] == 1
     assert by_id(second, Col.TREND) == {
         "KR-0001": trend,
@@ -177,29 +301,28 @@ def test_new_checkin_appends_one_row_and_trend_stays(
         "KR-0003": None,
         "KR-0004": None,
     }
-    assert read_workbook(workbook)[0]["Trend"] == trend
-    history = read_workbook(workbook, "History")
-    assert [(r["ID"], r["Current"]) for r in history] == [
+    assert sheet.rows()[0]["Trend"] == trend
+    assert [(r["ID"], r["Current"]) for r in sheet.rows("History")] == [
         ("KR-0001", 50),
         ("KR-0004", 20),
         ("KR-0001", current),
     ]
     # The third sync: the previous check-in is still the one before the edit.
-    content = workbook.read_bytes()
-    third = sync(config, today=TODAY)
+    before = sheet.state()
+    third = sync(sheet.config, today=TODAY)
     assert by_id(third, Col.TREND)["KR-0001"] == trend
     assert third.changes == []
     assert third.to_dict()["history"]["appended"] == 0
-    assert workbook.read_bytes() == content
+    assert sheet.state() == before
 
 
-def test_a_later_day_without_a_checkin_appends_nothing(setup: Callable[..., Any]) -> None:
+def test_a_later_day_without_a_checkin_appends_nothing(place: Callable[..., Place]) -> None:
     """Expected moves on with the calendar, but that is not a check-in: nothing is appended."""
-    workbook, config = setup(FOUR)
-    sync(config, today=TODAY)
-    later = sync(config, today=D(2026, 11, 23))
+    sheet = place(FOUR)
+    sync(sheet.config, today=TODAY)
+    later = sync(sheet.config, today=D(2026, 11, 23))
     assert later.to_dict()["history"]["appended"] == 0
-    assert len(read_workbook(workbook, "History")) == 2
+    assert len(sheet.rows("History")) == 2
     assert later.changes  # Expected, Days Since Check-in... did change
 
 
@@ -215,8 +338,9 @@ class CrashingAppend(XlsxBackend):
 def test_crash_between_write_and_append_converges(setup: Callable[..., Any]) -> None:
     """After a crash that lost the append, the next sync appends it and rewrites nothing."""
     workbook, config = setup(FOUR)
+    sheet = WorkbookPlace(workbook, config)
     sync(config, today=TODAY)
-    edit(workbook, 2, "Current", 60)
+    sheet.edit(2, "Current", 60)
     with pytest.raises(KeyboardInterrupt):
         sync(config, today=TODAY, backend=CrashingAppend(config.sheet))
     assert read_workbook(workbook)[0]["Trend"] == "↑"  # the sheet write happened
@@ -260,34 +384,71 @@ def test_one_read_and_one_append_per_sync(setup: Callable[..., Any]) -> None:
     assert second.calls == ["read ['History']"]
 
 
-def test_existing_empty_history_gets_its_header(setup: Callable[..., Any]) -> None:
+def test_on_google_sheets_history_rides_the_read_and_appends_in_one_request(
+    spreadsheet: Callable[..., Place],
+) -> None:
+    """History is one more range in the sync's one batchGet, and the append one batchUpdate."""
+    sheet = spreadsheet(FOUR)
+    assert isinstance(sheet, SpreadsheetPlace)
+    emulator = sheet.emulator
+    # Fill the computed columns first, so that what follows only concerns History.
+    sync(dataclasses.replace(sheet.config, history=HistoryConfig(worksheet="")), today=TODAY)
+
+    def calls() -> list[tuple[str, object]]:
+        out = [
+            (c.api, c.query.get("ranges") or [next(iter(r)) for r in c.body["requests"]])
+            for c in emulator.api_calls()
+            if c.api != "spreadsheets.get"  # metadata, once per sync either way
+        ]
+        emulator.clear_log()
+        return out
+
+    calls()
+    sync(sheet.config, today=TODAY)
+    assert calls() == [
+        ("spreadsheets.values.batchGet", ["'Check-ins'"]),  # no History yet
+        ("spreadsheets.batchUpdate", ["addSheet", "appendCells"]),
+    ]
+    sync(sheet.config, today=TODAY)
+    assert calls() == [("spreadsheets.values.batchGet", ["'Check-ins'", "'History'"])]
+    sheet.edit(2, "Current", 60)
+    sync(sheet.config, today=TODAY)
+    found = calls()
+    assert found[0] == ("spreadsheets.values.batchGet", ["'Check-ins'", "'History'"])
+    assert found[-1] == ("spreadsheets.batchUpdate", ["appendCells"])
+    assert [r["Current"] for r in sheet.rows("History")] == [50, 20, 60]
+
+
+def test_existing_empty_history_gets_its_header(place: Callable[..., Place]) -> None:
     """A History worksheet someone created but left empty gets the header above the rows."""
-    workbook, config = setup(FOUR[:1], history=[])
-    sync(config, today=TODAY)
-    rows = list(openpyxl.load_workbook(workbook)["History"].iter_rows(values_only=True))
-    assert list(rows[0]) == list(HISTORY_HEADER)
-    assert rows[1][:3] == ("KR-0001", dt.datetime(2026, 11, 10), 50)
+    sheet = place(FOUR[:1], history=[])
+    sync(sheet.config, today=TODAY)
+    rows = sheet.values("History")
+    assert [str(h) for h in rows[0]] == list(HISTORY_HEADER)
+    assert [_plain(v) for v in rows[1][:3]] == ["KR-0001", "2026-11-10", 50]
+    assert len(rows) == 2
 
 
-def test_history_columns_in_another_order(setup: Callable[..., Any]) -> None:
+def test_history_columns_in_another_order(place: Callable[..., Place]) -> None:
     """Headers match loosely and in any order; new rows follow the worksheet's own order."""
     header = [
         " synced at", "ID", "Notes", "HEALTH", "check-in  date", "Current", "Progress",
         "Expected", "Owner Health",
     ]  # fmt: skip
     old = [None, "KR-0001", "by hand", "on track", D(2026, 11, 3), 40, 0.4, 0.3626, None]
-    workbook, config = setup(FOUR[:1], history=[header, old])
-    result = sync(config, today=TODAY)
+    sheet = place(FOUR[:1], history=[header, old])
+    result = sync(sheet.config, today=TODAY)
     assert by_id(result, Col.TREND) == {"KR-0001": "↑"}  # 0.4 -> 0.5
-    rows = list(openpyxl.load_workbook(workbook)["History"].iter_rows(values_only=True))
+    rows = sheet.values("History")
     assert len(rows) == 3
-    new = dict(zip(header, rows[2], strict=True))
+    assert [str(h) for h in rows[0]] == header  # no column added, none moved
+    new = dict(zip(header, [_plain(v) for v in rows[2]] + [None] * 9, strict=False))
     assert re.match(SYNCED_AT_RE, new.pop(" synced at"))
     assert new == {
         "ID": "KR-0001",
         "Notes": None,
         "HEALTH": "on track",
-        "check-in  date": dt.datetime(2026, 11, 10),
+        "check-in  date": "2026-11-10",
         "Current": 50,
         "Progress": 0.5,
         "Expected": 0.5055,
@@ -295,18 +456,18 @@ def test_history_columns_in_another_order(setup: Callable[..., Any]) -> None:
     }
 
 
-def test_history_missing_a_column_is_a_layout_error(setup: Callable[..., Any]) -> None:
+def test_history_missing_a_column_is_a_layout_error(place: Callable[..., Place]) -> None:
     """A History worksheet without the columns okrsync needs stops the sync before any write."""
-    workbook, config = setup(FOUR[:1], history=[["ID", "Check-in Date", "Current"]])
-    content = workbook.read_bytes()
+    sheet = place(FOUR[:1], history=[["ID", "Check-in Date", "Current"]])
+    before = sheet.state()
     with pytest.raises(SheetLayoutError) as info:
-        sync(config, today=TODAY)
+        sync(sheet.config, today=TODAY)
     assert str(info.value) == (
         'Worksheet "History" has no "Progress", "Expected", "Health", "Owner Health", '
         '"Synced At" column in row 1; add the header, or rename the worksheet so okrsync '
         "starts a new History with every column."
     )
-    assert workbook.read_bytes() == content
+    assert sheet.state() == before
 
 
 def test_history_on_the_checkin_worksheet_is_a_config_error(
@@ -337,15 +498,16 @@ def test_history_off_appends_nothing_and_trend_is_blank(
 
 
 @pytest.mark.parametrize("how", ["dry run", "validate"])
-def test_dry_run_and_validate_append_nothing(setup: Callable[..., Any], how: str) -> None:
+def test_dry_run_and_validate_append_nothing(place: Callable[..., Place], how: str) -> None:
     """A dry run says how many check-ins it would record and changes nothing."""
-    workbook, config = setup(FOUR)
-    content = workbook.read_bytes()
+    sheet = place(FOUR)
+    before = sheet.state()
     if how == "dry run":
-        result = sync(config, today=TODAY, dry_run=True)
+        result = sync(sheet.config, today=TODAY, dry_run=True)
     else:
-        result = check(config, today=TODAY)
-    assert workbook.read_bytes() == content
+        result = check(sheet.config, today=TODAY)
+    assert sheet.state() == before
+    assert sheet.titles() == ["Check-ins"]
     assert result.to_dict()["history"] == {
         "worksheet": "History",
         "appended": 0,
@@ -357,7 +519,7 @@ def test_dry_run_and_validate_append_nothing(setup: Callable[..., Any], how: str
 
 # --- revisit -------------------------------------------------------------------------
 
-HEADER = list(HISTORY_HEADER)
+HISTORY = list(HISTORY_HEADER)
 
 
 def off_track_rows(*healths: str) -> list[list[Any]]:
@@ -377,25 +539,27 @@ def off_track_rows(*healths: str) -> list[list[Any]]:
     ]
 
 
-def test_revisit_warning_after_n_off_track_checkins(setup: Callable[..., Any]) -> None:
+def test_revisit_warning_after_n_off_track_checkins(place: Callable[..., Place]) -> None:
     """Off track at the last 3 check-ins (2 in History + the current one): warned, listed."""
     rows = [base_row(ID="KR-0001", Current=20, Owner_Health="on trak"), base_row(ID="KR-0002")]
-    workbook, config = setup(rows, history=[HEADER, *off_track_rows("Off Track", "off track")])
-    result = sync(config, today=TODAY)
+    sheet = place(rows, history=[HISTORY, *off_track_rows("Off Track", "off track")])
+    result = sync(sheet.config, today=TODAY)
     assert result.table["revisit"].tolist() == [True, False]
     warning = RowIssue(2, "Health", None, REVISIT[len("Health: ") :], error=False)
     assert warning in result.issues
     assert [i.row for i in result.issues] == [2, 2]  # the validator's warning first
     notes = 'Owner Health: "on trak" is not on track, at risk or off track; ' + REVISIT
-    assert read_workbook(workbook)[0]["Sync Notes"] == notes
+    assert sheet.rows()[0]["Sync Notes"] == notes
     assert result.to_dict()["history"]["to_revisit"] == ["KR-0001"]
     assert result.extras["history"].lines()[-1] == (
         "To revisit (off track 3+ check-ins in a row): KR-0001"
     )
     # The current check-in is now in History; the next sync warns the same, writes nothing.
-    again = sync(config, today=TODAY)
+    before = sheet.state()
+    again = sync(sheet.config, today=TODAY)
     assert again.table["revisit"].tolist() == [True, False]
     assert again.changes == []
+    assert sheet.state() == before
 
 
 @pytest.mark.parametrize(
@@ -411,7 +575,7 @@ def test_revisit_warning_not_before_n(
     setup: Callable[..., Any], healths: list[str], warned: bool
 ) -> None:
     rows = [base_row(ID="KR-0001", Current=20)]
-    workbook, config = setup(rows, history=[HEADER, *off_track_rows(*healths)])
+    workbook, config = setup(rows, history=[HISTORY, *off_track_rows(*healths)])
     result = sync(config, today=TODAY)
     assert result.table["revisit"].tolist() == [warned]
     notes = read_workbook(workbook)[0]["Sync Notes"]
@@ -426,7 +590,7 @@ def test_no_revisit_warning_when_off_track_now_but_not_before(
 ) -> None:
     """The current check-in must be off track too: an improved KR is not flagged."""
     rows = [base_row(ID="KR-0001", Current=50)]  # 0.5: on track
-    _, config = setup(rows, history=[HEADER, *off_track_rows("off track", "off track")])
+    _, config = setup(rows, history=[HISTORY, *off_track_rows("off track", "off track")])
     assert sync(config, today=TODAY).table["revisit"].tolist() == [False]
 
 
@@ -446,7 +610,7 @@ def test_revisit_after_one(setup: Callable[..., Any]) -> None:
 # --- the model on its own -----------------------------------------------------------
 
 
-def table(rows: Sequence[Sequence[Any]], header: Sequence[str] = HEADER) -> SheetTable:
+def table(rows: Sequence[Sequence[Any]], header: Sequence[str] = HISTORY) -> SheetTable:
     return SheetTable("History", list(header), [list(r) for r in rows])
 
 
