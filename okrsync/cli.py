@@ -174,6 +174,8 @@ def run_command(ctx: click.Context, once: bool) -> None:
         }
         if "emails" in summary:
             out["emails"] = {k: n for k, n in summary["emails"]["counts"].items() if n}
+        if "history" in summary:
+            out["history_appended"] = summary["history"]["appended"]
         return out
 
     ctx.exit(run_forever(config.schedule, job, once=once, log=log))

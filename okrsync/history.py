@@ -229,13 +229,16 @@ class Lookback:
         recorded = same.groupby(by, sort=False).last()
 
         def per_kr(values: pd.Series, blank: float | bool) -> np.ndarray:
-            return values.reindex(keys.to_numpy()).fillna(blank).to_numpy()
+            # fill_value, not fillna: no object-dtype downcasting for the bool column.
+            return values.reindex(keys.to_numpy(), fill_value=blank).to_numpy()
 
         #: Progress at each KR's previous check-in (``NaN`` without one), indexed like krs.
         self.previous_progress = pd.Series(
             per_kr(prev_progress, np.nan).astype(float), index=krs.index
         )
-        self.prior_off_track = pd.Series(per_kr(run, 0).astype("int64"), index=krs.index)
+        self.prior_off_track = pd.Series(
+            np.nan_to_num(per_kr(run, 0).astype(float)).astype("int64"), index=krs.index
+        )
         self.recorded = pd.Series(per_kr(recorded, False).astype(bool), index=krs.index)
 
     def streak(self, health: pd.Series) -> pd.Series:
@@ -252,7 +255,8 @@ class Lookback:
     def new_checkins(self, table: pd.DataFrame, synced_at: str) -> pd.DataFrame:
         """The History rows to append: error-free KRs whose check-in is not yet recorded.
 
-        :param table: the KRs with their computed columns and ``error`` (``SyncResult.table``).
+        :param table: the same KRs, in the same order, with their computed columns and
+            ``error`` (``SyncResult.table``).
         :param synced_at: the Synced At text for every new row.
         :returns: :data:`HISTORY_HEADER` columns, one row per new check-in, in sheet order.
         """
@@ -372,7 +376,7 @@ def merge_warnings(
     if not extra:
         return list(issues), notes
     merged = sorted([*issues, *extra], key=lambda i: i.row)  # stable: extra last per row
-    added = pd.Series({i.row: i.note for i in extra}, dtype=object)
+    added = pd.Series([i.note for i in extra], index=[i.row for i in extra], dtype=object)
     added = added.groupby(level=0).agg("; ".join).reindex(notes.index)
     has_old = notes.fillna("").ne("")
     out = notes.where(added.isna(), np.where(has_old, notes.fillna("") + "; " + added, added))

@@ -755,12 +755,14 @@ def test_merge_warnings_keeps_row_order() -> None:
     extra = [
         RowIssue(2, "Health", None, "off track for 3 check-ins", error=False),
         RowIssue(3, "Health", None, "off track for 4 check-ins", error=False),
+        RowIssue(3, "Health", None, "another", error=False),
     ]
     issues, merged = merge_warnings([first, second], notes, extra)
-    assert issues == [extra[0], first, extra[1], second]
+    assert issues == [extra[0], first, extra[1], extra[2], second]
     assert merged.tolist() == [
         "Health: off track for 3 check-ins",
-        'Owner Health: "on trak" is not on track; Health: off track for 4 check-ins',
+        'Owner Health: "on trak" is not on track; Health: off track for 4 check-ins; '
+        "Health: another",
         "",
         'Current: "x" is not a number',
     ]
