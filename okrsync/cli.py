@@ -20,11 +20,13 @@ import click
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from okrsync import __version__
 from okrsync.cli_options import common, dry_run_option, json_option
 from okrsync.config import DEFAULT_CONFIG_PATH, BackendKind, Config, load_config
 from okrsync.errors import OkrsyncError
+from okrsync.history import KrHistory, kr_history
 from okrsync.logs import setup_logging
 from okrsync.pipeline import SyncResult, check, sync
 from okrsync.schedule import run_forever
@@ -255,15 +257,87 @@ def run_command(ctx: click.Context, once: bool) -> None:
     def job() -> dict[str, object]:
         result = sync(config, today=_resolve_today(config, None))
         summary = result.to_dict()
-        return {
+        out = {
             key: summary[key]
             for key in ("rows", "rows_with_errors", "warnings", "overdue", "cells_changed")
-        } | {key: summary[key] for key in summary if key == "emails"}
+        }
+        if "emails" in summary:
+            out["emails"] = {k: n for k, n in summary["emails"]["counts"].items() if n}
+        if "history" in summary:
+            out["history_appended"] = summary["history"]["appended"]
+        return out
 
     ctx.exit(run_forever(config.schedule, job, once=once, log=log))
 
 
+@cli.command("history")
+@click.argument("kr_id", metavar="ID")
+@json_option
+@click.pass_context
+@reports_errors
+def history_command(ctx: click.Context, kr_id: str, json_output: bool) -> None:
+    """Print one KR's check-ins from History, with progress against expected.
+
+    ID is the KR's ID as in the sheet (KR-0007; case does not matter, 7 also works).
+    """
+    found = kr_history(_config(ctx), kr_id)
+    if json_output:
+        click.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False))
+        return
+    _print_history(found)
+
+
 # --- output -------------------------------------------------------------------------
+
+
+def _print_history(found: KrHistory) -> None:
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    name = found.id
+    if found.key_result:
+        name += f" — {found.key_result}" + (f" ({found.owner})" if found.owner else "")
+    rows = found.checkins
+    if rows.empty:
+        console.print(
+            f'{name} has no check-ins in "{found.worksheet}" yet; each `okrsync sync` records '
+            "one when its Check-in Date or Current changes.",
+            markup=False,
+        )
+        return
+    table = Table(
+        title=Text(f'{name}: {len(rows)} check-in(s) in "{found.worksheet}"'),
+        title_justify="left",
+        box=box.SIMPLE,
+    )
+    for header in ("Check-in Date", "Current", "Progress", "Expected", "Health", "Owner Health"):
+        justify = "right" if header in ("Current", "Progress", "Expected") else "left"
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for r in found.to_dict()["checkins"]:
+        # Sheet text is untrusted: cells are Text, never rich markup.
+        table.add_row(
+            *(
+                Text(cell)
+                for cell in (
+                    r["date"] or "—",
+                    _figure(r["current"]),
+                    _percent(r["progress"]),
+                    _percent(r["expected"]),
+                    r["health"] or "",
+                    r["owner_health"] or "",
+                )
+            )
+        )
+    console.print(table)
+    progress, expected = found.sparklines()
+    console.print(f"  progress  {progress}", markup=False)
+    console.print(f"  expected  {expected}", markup=False)
+
+
+def _figure(value: float | None) -> str:
+    return "" if value is None else format(value, ",.10g")
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.0%}"
 
 
 def _report(ctx: click.Context, result: SyncResult, json_output: bool, *, verb: str) -> None:
@@ -302,11 +376,10 @@ def _report(ctx: click.Context, result: SyncResult, json_output: bool, *, verb: 
         console.print(f"Dry run: would write {cells} cell(s); nothing was changed.")
         for c in result.changes:
             console.print(f"  row {c.row}, {c.column}: {c.old!r} -> {c.value!r}", markup=False)
-    for key, value in result.extras.items():
-        lines = value.summary_lines() if hasattr(value, "summary_lines") else []
+    for value in result.extras.values():
+        lines = value.lines() if hasattr(value, "lines") else []
         for line in lines:
             console.print(line, markup=False)
-        del key
 
 
 def main() -> None:

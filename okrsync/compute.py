@@ -115,7 +115,8 @@ def compute(
 def _trend(progress: np.ndarray, previous: pd.Series | None, index: pd.Index) -> pd.Series:
     """↑, ↓ or → against the previous check-in's Progress; ``None`` without one."""
     if previous is None:
-        return pd.Series(None, index=index, dtype=object)
+        # A list, not a scalar: pandas broadcasts a scalar None to NaN.
+        return pd.Series([None] * len(index), index=index, dtype=object)
     prev = previous.reindex(index).to_numpy(dtype=float)
     delta = np.round(progress - prev, 4)
     arrows = np.select([delta > 0, delta < 0, delta == 0], ["↑", "↓", "→"], default="")

@@ -24,6 +24,10 @@ class ConfigError(OkrsyncError):
     exit_code = 2
 
 
+class UnknownKrError(ConfigError):
+    """A command was given a KR ID that no row has (a usage error, exit code 2)."""
+
+
 class SheetError(OkrsyncError):
     """The sheet could not be read or written: unreachable, not found, access denied."""
 

@@ -24,8 +24,17 @@ from okrsync.columns import Col, Health
 from okrsync.compute import compute
 from okrsync.config import Config
 from okrsync.diff import plan_changes
-from okrsync.errors import RowIssue
+from okrsync.errors import ConfigError, RowIssue
+from okrsync.history import (
+    HistoryReport,
+    Lookback,
+    history_rows,
+    merge_warnings,
+    parse_history,
+    revisit_warnings,
+)
 from okrsync.lock import RunLock
+from okrsync.notify import send_due
 from okrsync.read import read_table
 from okrsync.validate import validate
 
@@ -128,7 +137,7 @@ def _jsonable(value: object) -> object:
 
 def check(config: Config, *, today: dt.date, backend: SheetBackend | None = None) -> SyncResult:
     """Read, validate and compute; write and send nothing (``okrsync validate``)."""
-    return _run(config, today=today, backend=backend, dry_run=True, apply=False)
+    return _run(config, today=today, backend=backend, dry_run=True, apply=False, send=False)
 
 
 def sync(
@@ -138,7 +147,7 @@ def sync(
     dry_run: bool = False,
     backend: SheetBackend | None = None,
 ) -> SyncResult:
-    """Run one sync: read, validate, compute, write the changed cells.
+    """Run one sync: read, validate, compute, write the changed cells, send due email.
 
     A run that writes holds the lock in ``[state] dir`` for its whole length, so a cron
     sync and an ``okrsync run`` never write the same sheet at once.
@@ -148,9 +157,9 @@ def sync(
     :raises OkrsyncError: the sheet cannot be read or written (see :mod:`okrsync.errors`).
     """
     if dry_run:
-        return _run(config, today=today, backend=backend, dry_run=True, apply=False)
+        return _run(config, today=today, backend=backend, dry_run=True, apply=False, send=True)
     with RunLock(config.state.dir):
-        return _run(config, today=today, backend=backend, dry_run=False, apply=True)
+        return _run(config, today=today, backend=backend, dry_run=False, apply=True, send=True)
 
 
 def _run(
@@ -160,21 +169,42 @@ def _run(
     backend: SheetBackend | None,
     dry_run: bool,
     apply: bool,
+    send: bool,
 ) -> SyncResult:
     own = backend is None
     backend = backend or open_backend(config)
+    title = config.history.worksheet if config.history.enabled else ""
+    if title and title == backend.worksheet:
+        raise ConfigError(
+            f'[history] worksheet and [sheet] worksheet are both "{title}"; give History its '
+            'own worksheet (e.g. "History"), or set it to "" to turn history off.'
+        )
     try:
-        tables = backend.read()
+        # History comes in the same batch as the sheet: one read, on every backend.
+        tables = backend.read(extra=[title] if title else [])
         frame = read_table(tables[backend.worksheet], config)  # type: ignore[arg-type]
         checked = validate(frame, config, today)
-        computed = compute(checked, config, today)
+        issues = checked.issues
+        look: Lookback | None = None
+        if title:
+            look = Lookback(checked.kr, parse_history(tables.get(title), config.date_formats))
+        computed = compute(checked, config, today, look.previous_progress if look else None)
+        revisit = pd.Series(False, index=computed.index)
+        if look is not None:
+            streak = look.streak(computed[Col.HEALTH])
+            revisit = streak >= config.history.revisit_after
+            issues, computed[Col.SYNC_NOTES] = merge_warnings(
+                issues,
+                computed[Col.SYNC_NOTES],
+                revisit_warnings(streak, config.history.revisit_after),
+            )
         changes = plan_changes(frame, computed, checked.id_fills)
         log.info(
             "read %d KRs from %s: %d with errors, %d problems; %d cells to write",
             len(frame.raw),
             backend.location(),
             int(checked.error.sum()),
-            len(checked.issues),
+            len(issues),
             len(changes),
         )
         if apply and changes:
@@ -185,15 +215,55 @@ def _run(
         table = table.join(computed)
         table["row"] = table.index.astype(int)
         table["error"] = checked.error
-        return SyncResult(
+        table["revisit"] = revisit.astype(bool)
+        extras: dict[str, Any] = {}
+        if look is not None:
+            # History is appended after the sheet write, so it only records check-ins the
+            # sheet has shown. A crash (or a rejected write) in between leaves the check-in
+            # unrecorded; the next sync finds it still new and appends it then. Trend and
+            # the off-track streak look only at History rows before the current check-in
+            # (see Lookback), so that re-run computes the same cells whether or not the
+            # append happened: it converges, and never appends a check-in twice.
+            new = look.new_checkins(table, _synced_at())
+            header, rows = history_rows(new, tables.get(title))
+            if apply and rows:
+                backend.append_rows(title, header, rows)
+                log.info("appended %d check-ins to %s", len(new), title)
+            extras["history"] = HistoryReport(
+                worksheet=title,
+                appended=len(new) if apply else 0,
+                pending=len(new),
+                dry_run=dry_run,
+                revisit_after=config.history.revisit_after,
+                revisit=table.loc[table["revisit"], Col.ID].astype(str).tolist(),
+            )
+        result = SyncResult(
             table=table,
-            issues=checked.issues,
+            issues=issues,
             changes=changes,
             today=today,
             location=backend.location(),
             dry_run=dry_run,
             wrote=apply and bool(changes),
+            extras=extras,
         )
+        if send:
+            # Email goes last: a sheet write that fails sends nothing, and a message that
+            # fails to send is in the ledger, tried again by the next run.
+            result.extras["emails"] = send_due(
+                config,
+                table,
+                issues,
+                today=today,
+                location=result.location,
+                dry_run=dry_run,
+            )
+        return result
     finally:
         if own:
             backend.close()
+
+
+def _synced_at() -> str:
+    """The Synced At text of History rows: the wall-clock time in UTC (not ``--today``)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -20,6 +20,7 @@ from okrsync.config import Config
 from okrsync.errors import RowIssue
 from okrsync.parse import (
     Cells,
+    number_mask,
     parse_cadence,
     parse_cadences,
     parse_dates,
@@ -82,12 +83,16 @@ class _Issues:
         *,
         error: bool = True,
         quote_cell: bool = True,
+        shown: pd.Series | None = None,
     ) -> None:
+        """:param shown: the cells to quote instead of the raw ones (at least the failing rows)."""
         mask = mask.fillna(value=False).astype(bool)
         if not mask.any():
             return
         rows = mask[mask].index
-        if quote_cell and column in self.raw:
+        if shown is not None:
+            values = shown.loc[rows]
+        elif quote_cell and column in self.raw:
             values = self.raw.loc[rows, column]
         else:
             values = pd.Series(None, index=rows, dtype=object)
@@ -216,17 +221,21 @@ def validate(frame: Frame, config: Config, today: dt.date) -> Checked:
     due, bad_due = parse_dates(frame.column(Col.DUE_DATE), config.date_formats)
     issues.add(bad_checkin, Col.CHECKIN_DATE, "is not a date (use YYYY-MM-DD)")
     issues.add(bad_due, Col.DUE_DATE, "is not a date (use YYYY-MM-DD)")
-    issues.add(checkin > today_ts, Col.CHECKIN_DATE, f"is after today ({today.isoformat()})")
+    late, early, due_early = checkin > today_ts, checkin < cycle_start, due <= cycle_start
+    checkin_shown = _dates_as_shown(frame.column(Col.CHECKIN_DATE), checkin, late | early)
+    issues.add(late, Col.CHECKIN_DATE, f"is after today ({today.isoformat()})", shown=checkin_shown)
     issues.add(
-        checkin < cycle_start,
+        early,
         Col.CHECKIN_DATE,
         f"is before the cycle start ({config.cycle.start.isoformat()})",
         error=False,
+        shown=checkin_shown,
     )
     issues.add(
-        due <= cycle_start,
+        due_early,
         Col.DUE_DATE,
         f"is on or before the cycle start ({config.cycle.start.isoformat()})",
+        shown=_dates_as_shown(frame.column(Col.DUE_DATE), due, due_early),
     )
     kr[Col.CHECKIN_DATE] = checkin
     kr[Col.DUE_DATE] = due.fillna(pd.Timestamp(config.cycle.end))
@@ -302,6 +311,22 @@ def _ids(cell: Cells, issues: _Issues) -> tuple[pd.Series, pd.Series]:
         )
         issues.add(dup, Col.ID, reason)
     return ids.astype(object), fills
+
+
+def _dates_as_shown(cells: Cells, parsed: pd.Series, mask: pd.Series) -> pd.Series:
+    """The cells of ``mask`` to quote: a date cell as the date it shows, text as typed.
+
+    Backends hand a date cell over as a datetime (xlsx) or as a serial number (Google
+    Sheets gives 46346 for 2026-11-20); the owner sees 2026-11-20 either way, so the
+    note says that, and both backends report the same problem.
+    """
+    mask = mask.fillna(value=False).astype(bool)
+    shown = cells.raw[mask].astype(object)
+    kinds = cells.kinds[mask]
+    is_cell = kinds.isin([dt.date, dt.datetime, pd.Timestamp]) | number_mask(kinds)
+    if is_cell.any():
+        shown[is_cell] = parsed[mask][is_cell].dt.date
+    return shown
 
 
 def _isna(value: object) -> bool:

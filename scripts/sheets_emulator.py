@@ -1569,6 +1569,10 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as Google's front end does
+    # The headers and the body of an answer go out in two writes; with Nagle's algorithm on,
+    # the body waits for the client's delayed ACK of the headers (~40 ms on Linux), which
+    # made every request of a keep-alive connection take 40 ms instead of 1 to 4.
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from tests.helpers import HEADER, config_dict, dump_toml, write_workbook
 
 # Fixture modules, one per kind of real server the tests start.
-pytest_plugins = ["tests.fixtures_sheets", "tests.fixtures_smtp"]
+pytest_plugins = ["tests.fixtures_sheets", "tests.fixtures_smtp", "tests.fixtures_backends"]
 
 
 @pytest.fixture

@@ -111,7 +111,7 @@ def test_gsheets_stub(runner: CliRunner, tmp_path: Path) -> None:
     assert config.sheet.credentials == tmp_path / "g" / "service-account.json"
     assert config.sheet.spreadsheet == "PASTE-THE-SHEET-URL-OR-KEY-HERE"
     text = (tmp_path / "g" / "okrsync.toml").read_text("utf-8")
-    assert 'the README\'s "Google Sheets" section' in text
+    assert 'the README\'s "Using Google Sheets" section' in text
     assert any("setup" in step for step in summary["next_steps"])
     assert any("share the google sheet" in step.casefold() for step in summary["next_steps"])
 

@@ -113,6 +113,42 @@ def test_warnings(cells: dict, note: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("cells", "note"),
+    [
+        (
+            {"Check-in Date": 46346},
+            'Check-in Date: "2026-11-20" is after today (2026-11-16)',
+        ),
+        (
+            {"Check-in Date": 46293},
+            'Check-in Date: "2026-09-28" is before the cycle start (2026-10-01)',
+        ),
+        (
+            {"Due Date": 46296.0},
+            'Due Date: "2026-10-01" is on or before the cycle start (2026-10-01)',
+        ),
+        (
+            {"Check-in Date": dt.datetime(2026, 11, 20)},
+            'Check-in Date: "2026-11-20" is after today (2026-11-16)',
+        ),
+        (
+            {"Check-in Date": "2026-11-20"},
+            'Check-in Date: "2026-11-20" is after today (2026-11-16)',
+        ),
+    ],
+    ids=["serial", "serial-warning", "serial-due", "datetime", "text"],
+)
+def test_date_cells_are_quoted_as_dates(cells: dict, note: str) -> None:
+    """Google Sheets hands a date cell over as its serial number (46346 is 2026-11-20):
+    a note quotes the date the owner sees, as for a workbook's date cell."""
+    row = base_row()
+    row.update(cells)
+    _, checked = run_rows([row], TODAY)
+    assert checked.notes.iloc[0] == note
+    assert [str(i.value)[:10] for i in checked.issues] == [note.split('"')[1]]
+
+
+@pytest.mark.parametrize(
     "word",
     ["on track", "On-Track", "ONTRACK", "green", "at risk", "Amber", "yellow", "off track", "RED"],
 )

@@ -101,9 +101,9 @@ class XlsxBackend(SheetBackend):
         if not rows:
             return
         with self._editing() as pkg:
-            part = pkg.sheet_part(worksheet)
-            if part is None:
-                part = pkg.add_sheet(worksheet)
+            part = pkg.sheet_part(worksheet) or pkg.add_sheet(worksheet)
+            # A new worksheet, or one someone created but left empty, gets the header first.
+            if pkg.last_filled_col(part, 1) is None:
                 pkg.set_cells(part, (CellWrite(1, i, h) for i, h in enumerate(header, start=1)))
             pkg.append_rows(part, rows, DATE_FORMAT)
 
