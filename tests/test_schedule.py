@@ -405,7 +405,12 @@ setup_logging(0, "json")
 def job():
     with RunLock(state):
         print("run started", flush=True)
-        time.sleep(seconds)
+        # Work in slices, as a real sync runs Python code all along: the kernel may hand a
+        # signal to one of numpy's native threads, and Python then runs the handler at the
+        # main thread's next bytecode, which one long time.sleep() would put off.
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            time.sleep(0.02)
         (state / "finished").write_text("yes")
         return {"rows": 3}
 
