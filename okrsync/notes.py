@@ -46,7 +46,9 @@ __all__ = [
     "reminder_notes",
 ]
 
-#: The words of the History warning that puts a KR under "to revisit" (contract §5).
+#: The words of the History warning (contract §5): kept out of "rows with problems", since
+#: the KR has its own "to revisit" section, and what marks a KR to revisit in a table that
+#: has no ``revisit`` column.
 REVISIT_MARK = "consider revisiting this KR"
 _REVISIT_RE = re.compile(r"off track for \d+ check-ins in a row", re.IGNORECASE)
 #: Worst first, so an objective's health is the minimum rank of its KRs'.
@@ -401,6 +403,18 @@ def _strings(frame: pd.DataFrame, col: str) -> pd.Series:
     return _column(frame, col).fillna("").astype(str).str.strip()
 
 
+def _to_revisit(frame: pd.DataFrame, notes_text: pd.Series) -> pd.Series:
+    """The KRs to revisit: the sync table's boolean ``revisit`` column (set from History).
+
+    A table without that column (one built by hand, or by an older pipeline) falls back to
+    the warning's words in Sync Notes.
+    """
+    if "revisit" in frame:
+        # eq(True), not fillna: a blank in an object column is simply "no".
+        return frame["revisit"].eq(True)
+    return notes_text.str.contains(REVISIT_MARK, case=False, regex=False)
+
+
 def digest_notes(
     frame: pd.DataFrame,
     issues: Sequence[RowIssue],
@@ -419,7 +433,8 @@ def digest_notes(
     :data:`SECTION_LIMIT` a section, the rest counted as "more") become view objects, so
     a very large sheet still gives a readable email quickly.
 
-    :param frame: the sync table, already cut to the digest's team (or the whole sheet).
+    :param frame: the sync table, already cut to the digest's team (or the whole sheet);
+        its boolean ``revisit`` column, when there, says which KRs to revisit.
     :param issues: the sync's row issues (those of other rows are ignored).
     :param scope: ``"All teams"`` or the team name (shown in the subject).
     :param since: the previous digest's day: check-ins from then on count as new.
@@ -464,7 +479,7 @@ def digest_notes(
         "risks": good & health.isin([Health.AT_RISK.value, Health.OFF_TRACK.value]),
         "rosier": good & (owner_rank > rank),
         "overdue": good & is_overdue & ~is_stalled,
-        "revisit": notes_text.str.contains(REVISIT_MARK, case=False, regex=False),
+        "revisit": _to_revisit(f, notes_text),
         "stalled": is_stalled,
         "problems": error | (notes_text != "") | _column(f, "row").isin(issue_rows),
     }

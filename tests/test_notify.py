@@ -184,6 +184,27 @@ def test_digest_overdue_revisit_actions_problems(realistic_digest):
     ]
 
 
+def test_digest_revisit_follows_the_revisit_column(tmp_path):
+    """A sync table's ``revisit`` column (set from History) decides who is listed to
+    revisit; Sync Notes only word the reason. (realistic_table has no such column: there
+    the warning's words in Sync Notes decide, as in the test above.)"""
+    warning = "Health: off track for 5 check-ins in a row; consider revisiting this KR"
+    off = {"Health": "off track", "Progress": 0.1}
+    table = make_table([
+        off | {"Sync Notes": warning, "revisit": True},
+        off | {"revisit": True},  # flagged, though its notes do not say so
+        off | {"revisit": None},  # a blank is not a flag
+    ])  # fmt: skip
+    _, text, html = digest_parts(run(make_config(tmp_path), table))
+    revisit = section(parse_html(html), "revisit")
+    assert kr_ids(revisit) == ["KR-0001", "KR-0002"]
+    notes = {e.get("data-kr"): text_of(e) for e in revisit.iter("td") if e.get("data-kr")}
+    assert "Off track for 5 check-ins in a row" in notes["KR-0001"]
+    assert "Off track at its last check-ins" in notes["KR-0002"]
+    assert "Key results to revisit\n----------------------\nNone." not in text
+    assert section(parse_html(html), "problems").find(".//p[@data-empty]") is not None
+
+
 def test_digest_text_part_has_the_same_notes(realistic_digest):
     """The plain-text part carries the same content for clients without HTML."""
     _, text, _ = realistic_digest
