@@ -24,7 +24,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from okrsync.columns import HEALTH_ORDER, Col, Health
+from okrsync.columns import HEALTH_ORDER, Col, Health, KrType
 from okrsync.errors import NotifyError, RowIssue
 from okrsync.mail import one_line
 
@@ -111,12 +111,20 @@ class KrView:
     sync_notes: str
     row: int
     error: bool
+    #: The KR's Type (a :class:`~okrsync.columns.KrType` value), when known.
+    kind: str | None = None
 
     @property
     def progress_text(self) -> str:
-        """``40% done, 55% expected``: progress against the pace the calendar asks for."""
+        """``40% done, 55% expected``: progress against the pace the calendar asks for.
+
+        An ``at least`` / ``at most`` KR is kept, not reached, and has no pace: its
+        Progress is 1 or 0, so it reads ``target met`` or ``target not met``.
+        """
         if self.progress is None:
             return "not computed"
+        if self.kind in (KrType.AT_LEAST, KrType.AT_MOST):
+            return "target met" if self.progress >= 1 else "target not met"
         if self.expected is None:
             return f"{pct(self.progress)} done"
         return f"{pct(self.progress)} done, {pct(self.expected)} expected"
@@ -160,6 +168,7 @@ def kr_views(frame: pd.DataFrame) -> list[KrView]:
         "sync_notes": get(Col.SYNC_NOTES.value, blank),
         "row": get("row", pd.Series(range(2, n + 2), index=frame.index)),
         "error": get("error", pd.Series([False] * n, index=frame.index)),
+        "kind": get(Col.TYPE.value, blank),
     }
     out = []
     for r in pd.DataFrame(cols).to_dict("records"):
@@ -188,6 +197,7 @@ def kr_views(frame: pd.DataFrame) -> list[KrView]:
                 sync_notes=_text(r["sync_notes"]),
                 row=int(r["row"]),
                 error=bool(r["error"]),
+                kind=_text(r["kind"]) or None,
             )
         )
     return out
@@ -467,14 +477,17 @@ def digest_notes(
     notes_text = _strings(f, Col.SYNC_NOTES.value)
     is_stalled = ids.isin(list(stalled)) & is_overdue
     issue_rows = {i.row for i in issues}
+    trend = _column(f, Col.TREND.value)
     masks = {
         # Wins are check-ins since the last digest (so a KR done in October is not
-        # celebrated every week): done, on track, or moving up.
+        # celebrated every week): done, moving up, or on track and not moving down (a KR
+        # that slipped since its previous check-in is no win, even while still on pace).
         "wins": good
         & (checkin >= pd.Timestamp(since))
         & (
-            health.isin([Health.DONE.value, Health.ON_TRACK.value])
-            | (_column(f, Col.TREND.value) == "↑")
+            health.eq(Health.DONE.value)
+            | trend.eq("↑")
+            | (health.eq(Health.ON_TRACK.value) & trend.ne("↓"))
         ),
         "risks": good & health.isin([Health.AT_RISK.value, Health.OFF_TRACK.value]),
         "rosier": good & (owner_rank > rank),

@@ -298,7 +298,7 @@ def test_demo_revisits_kr_0007_only(demo: tuple[Path, SyncResult]) -> None:
 
 def test_demo_digest_shows_history(demo: tuple[Path, SyncResult]) -> None:
     """The manager digest lists KR-0007 to revisit (not as a row problem) and celebrates
-    the KRs moving up, at risk or not."""
+    the KRs moving up, at risk or not, but not KR-0012, on track yet down this week."""
     folder, _ = demo
     (path,) = (folder / "outbox").glob("digest_all_*.eml")
     text, html = parts(read_eml(path))
@@ -312,6 +312,8 @@ def test_demo_digest_shows_history(demo: tuple[Path, SyncResult]) -> None:
     for kr in ("KR-0002", "KR-0010"):  # at risk, but moving up
         cell = next(e for e in wins.iter("td") if e.get("data-kr") == kr)
         assert "moving up since the previous check-in" in text_of(cell)
+    assert "KR-0012" not in kr_ids(wins)
+    assert "KR-0007 · Tom Okafor · target not met · trend →" in text
     assert "Off track for 4 check-ins in a row" in text
 
 

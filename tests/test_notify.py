@@ -135,6 +135,35 @@ def test_digest_wins_are_new_check_ins_done_on_track_or_up(realistic_digest):
     assert headings[0] == "Grow self-serve revenue · objective 53% done, off track"
 
 
+def test_digest_wins_leave_out_on_track_krs_moving_down(tmp_path):
+    """An on-track KR that slipped since its previous check-in is no win; done, moving up,
+    or on track and flat (or with no earlier check-in) are."""
+    table = make_table([
+        {"Trend": "↓"},
+        {"Trend": "→"},
+        {"Trend": None},
+        {"Trend": "↑", "Health": "at risk", "Progress": 0.3},
+        {"Trend": "↓", "Health": "at risk", "Progress": 0.3},
+    ])  # fmt: skip
+    _, _, html = digest_parts(run(make_config(tmp_path), table))
+    assert kr_ids(section(parse_html(html), "wins")) == ["KR-0002", "KR-0003", "KR-0004"]
+
+
+def test_kept_krs_read_target_met_not_a_pace(tmp_path):
+    """At least / at most KRs have no pace: "target met" or "target not met", not
+    "100% done, 51% expected"."""
+    table = make_table([
+        {"Type": "at least", "Progress": 1.0},
+        {"Type": "at most", "Progress": 0.0, "Health": "off track", "Owner Health": "on track"},
+    ])  # fmt: skip
+    _, text, html = digest_parts(run(make_config(tmp_path), table))
+    tree = parse_html(html)
+    assert "KR-0001 · Ann Owner · target met" in text_of(section(tree, "wins"))
+    assert "the numbers say off track (target not met)" in text_of(section(tree, "rosier"))
+    assert "KR-0002 · Ann Owner · target not met" in text
+    assert "expected" not in text_of(section(tree, "rosier"))
+
+
 def test_digest_risks_with_blockers_and_next_steps(realistic_digest):
     """Risks: at-risk and off-track KRs: owner, progress vs expected, blockers, next steps."""
     _, _, tree = realistic_digest
