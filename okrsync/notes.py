@@ -24,7 +24,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from okrsync.columns import HEALTH_ORDER, Col, Health
+from okrsync.columns import HEALTH_ORDER, Col, Health, KrType
 from okrsync.errors import NotifyError, RowIssue
 from okrsync.mail import one_line
 
@@ -46,7 +46,9 @@ __all__ = [
     "reminder_notes",
 ]
 
-#: The words of the History warning that puts a KR under "to revisit" (contract §5).
+#: The words of the History warning (contract §5): kept out of "rows with problems", since
+#: the KR has its own "to revisit" section, and what marks a KR to revisit in a table that
+#: has no ``revisit`` column.
 REVISIT_MARK = "consider revisiting this KR"
 _REVISIT_RE = re.compile(r"off track for \d+ check-ins in a row", re.IGNORECASE)
 #: Worst first, so an objective's health is the minimum rank of its KRs'.
@@ -109,12 +111,20 @@ class KrView:
     sync_notes: str
     row: int
     error: bool
+    #: The KR's Type (a :class:`~okrsync.columns.KrType` value), when known.
+    kind: str | None = None
 
     @property
     def progress_text(self) -> str:
-        """``40% done, 55% expected``: progress against the pace the calendar asks for."""
+        """``40% done, 55% expected``: progress against the pace the calendar asks for.
+
+        An ``at least`` / ``at most`` KR is kept, not reached, and has no pace: its
+        Progress is 1 or 0, so it reads ``target met`` or ``target not met``.
+        """
         if self.progress is None:
             return "not computed"
+        if self.kind in (KrType.AT_LEAST, KrType.AT_MOST):
+            return "target met" if self.progress >= 1 else "target not met"
         if self.expected is None:
             return f"{pct(self.progress)} done"
         return f"{pct(self.progress)} done, {pct(self.expected)} expected"
@@ -158,6 +168,7 @@ def kr_views(frame: pd.DataFrame) -> list[KrView]:
         "sync_notes": get(Col.SYNC_NOTES.value, blank),
         "row": get("row", pd.Series(range(2, n + 2), index=frame.index)),
         "error": get("error", pd.Series([False] * n, index=frame.index)),
+        "kind": get(Col.TYPE.value, blank),
     }
     out = []
     for r in pd.DataFrame(cols).to_dict("records"):
@@ -186,6 +197,7 @@ def kr_views(frame: pd.DataFrame) -> list[KrView]:
                 sync_notes=_text(r["sync_notes"]),
                 row=int(r["row"]),
                 error=bool(r["error"]),
+                kind=_text(r["kind"]) or None,
             )
         )
     return out
@@ -401,6 +413,18 @@ def _strings(frame: pd.DataFrame, col: str) -> pd.Series:
     return _column(frame, col).fillna("").astype(str).str.strip()
 
 
+def _to_revisit(frame: pd.DataFrame, notes_text: pd.Series) -> pd.Series:
+    """The KRs to revisit: the sync table's boolean ``revisit`` column (set from History).
+
+    A table without that column (one built by hand, or by an older pipeline) falls back to
+    the warning's words in Sync Notes.
+    """
+    if "revisit" in frame:
+        # eq(True), not fillna: a blank in an object column is simply "no".
+        return frame["revisit"].eq(True)
+    return notes_text.str.contains(REVISIT_MARK, case=False, regex=False)
+
+
 def digest_notes(
     frame: pd.DataFrame,
     issues: Sequence[RowIssue],
@@ -419,7 +443,8 @@ def digest_notes(
     :data:`SECTION_LIMIT` a section, the rest counted as "more") become view objects, so
     a very large sheet still gives a readable email quickly.
 
-    :param frame: the sync table, already cut to the digest's team (or the whole sheet).
+    :param frame: the sync table, already cut to the digest's team (or the whole sheet);
+        its boolean ``revisit`` column, when there, says which KRs to revisit.
     :param issues: the sync's row issues (those of other rows are ignored).
     :param scope: ``"All teams"`` or the team name (shown in the subject).
     :param since: the previous digest's day: check-ins from then on count as new.
@@ -452,19 +477,22 @@ def digest_notes(
     notes_text = _strings(f, Col.SYNC_NOTES.value)
     is_stalled = ids.isin(list(stalled)) & is_overdue
     issue_rows = {i.row for i in issues}
+    trend = _column(f, Col.TREND.value)
     masks = {
         # Wins are check-ins since the last digest (so a KR done in October is not
-        # celebrated every week): done, on track, or moving up.
+        # celebrated every week): done, moving up, or on track and not moving down (a KR
+        # that slipped since its previous check-in is no win, even while still on pace).
         "wins": good
         & (checkin >= pd.Timestamp(since))
         & (
-            health.isin([Health.DONE.value, Health.ON_TRACK.value])
-            | (_column(f, Col.TREND.value) == "↑")
+            health.eq(Health.DONE.value)
+            | trend.eq("↑")
+            | (health.eq(Health.ON_TRACK.value) & trend.ne("↓"))
         ),
         "risks": good & health.isin([Health.AT_RISK.value, Health.OFF_TRACK.value]),
         "rosier": good & (owner_rank > rank),
         "overdue": good & is_overdue & ~is_stalled,
-        "revisit": notes_text.str.contains(REVISIT_MARK, case=False, regex=False),
+        "revisit": _to_revisit(f, notes_text),
         "stalled": is_stalled,
         "problems": error | (notes_text != "") | _column(f, "row").isin(issue_rows),
     }

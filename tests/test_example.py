@@ -19,8 +19,10 @@ import pandas as pd
 import pytest
 
 from okrsync.backends.base import Percent
-from okrsync.columns import OWNER_COLUMNS, KrType
+from okrsync.columns import OWNER_COLUMNS, Col, KrType
 from okrsync.config import BackendKind, load_config
+from okrsync.demo import prepare_demo
+from okrsync.history import HISTORY_HEADER
 from okrsync.parse import (
     is_blank,
     parse_cadences,
@@ -30,6 +32,8 @@ from okrsync.parse import (
     parse_numbers,
     parse_types,
 )
+from okrsync.pipeline import SyncResult, sync
+from tests.notify_helpers import kr_ids, parse_html, parts, read_eml, section, text_of
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "okrsync" / "data" / "example.xlsx"
@@ -97,9 +101,11 @@ def test_generation_is_deterministic(maker: ModuleType, tmp_path: Path) -> None:
 
 def test_layout() -> None:
     """Check-ins first with the contract's headers plus an unknown Notes column in the
-    middle, a bold frozen header and set widths; a Read me sheet second."""
+    middle, a bold frozen header and set widths; History (okrsync's header) second; a
+    Read me sheet last."""
     wb = openpyxl.load_workbook(EXAMPLE)
-    assert wb.sheetnames == ["Check-ins", "Read me"]
+    assert wb.sheetnames == ["Check-ins", "History", "Read me"]
+    assert tuple(c.value for c in wb["History"][1]) == HISTORY_HEADER
     ws = wb["Check-ins"]
     header = [c.value for c in ws[1]]
     assert [h for h in header if h != "Notes"] == [c.value for c in OWNER_COLUMNS]
@@ -190,3 +196,134 @@ def test_shipped_configs_load(path: Path, workbook: Path) -> None:
     assert config.history.revisit_after == 3
     assert config.schedule.at == ("monday 09:00",)
     assert config.state.dir == path.parent / ".okrsync"
+
+
+# --- History, and what the demo shows from it ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def history() -> pd.DataFrame:
+    """The History worksheet's rows, keyed by its header."""
+    ws = openpyxl.load_workbook(EXAMPLE)["History"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    return pd.DataFrame(rows, columns=list(HISTORY_HEADER), dtype=object)
+
+
+def test_history_holds_earlier_checkins(sheet: pd.DataFrame, history: pd.DataFrame) -> None:
+    """Most KRs have earlier check-ins in History, from early October, in date order, each
+    before the KR's latest check-in on the sheet (which the demo's sync records)."""
+    ids = set(sheet["ID"].dropna())
+    assert set(history["ID"]) <= ids
+    assert history["ID"].nunique() >= len(ids) * 2 // 3
+    dates = pd.to_datetime(history["Check-in Date"])
+    assert dates.is_monotonic_increasing  # appended sync by sync
+    assert dates.min() == pd.Timestamp("2026-10-01")
+    latest = parse_dates(sheet["Check-in Date"]).values.groupby(sheet["ID"]).min()
+    assert (dates < history["ID"].map(latest)).all()
+    assert not history[["ID", "Check-in Date"]].duplicated().any()
+    assert history[["Current", "Progress", "Expected", "Health", "Synced At"]].notna().all().all()
+
+
+def test_history_revisit_story(history: pd.DataFrame) -> None:
+    """KR-0007 (discount at most 12%) was met on 7 and 14 Oct, then not: computed off track
+    at its last three check-ins, whatever the owner said."""
+    kr7 = history[history["ID"] == "KR-0007"]
+    assert kr7["Current"].tolist() == [0.11, 0.12, 0.13, 0.14, 0.16]
+    assert kr7["Health"].tolist() == ["on track"] * 2 + ["off track"] * 3
+    assert kr7["Owner Health"].tolist() == ["on track"] * 2 + ["at risk"] * 3
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SyncResult]:
+    """The demo's sync of the bundled example, on its date (what `okrsync demo` runs)."""
+    folder = tmp_path_factory.mktemp("demo")
+    config = prepare_demo(folder)
+    return folder, sync(config, today=DEMO_TODAY.date())
+
+
+def by_id(result: SyncResult, column: str) -> dict[str, object]:
+    """``column`` per error-free KR, by ID."""
+    ok = result.table[~result.table["error"]]
+    return dict(zip(ok[Col.ID], ok[column], strict=True))
+
+
+#: Trend on the demo date, worked out by hand from History's last row of each KR against
+#: the sheet's Current (Progress, rounded to 4 places, before -> now).
+DEMO_TRENDS = {
+    "KR-0001": "↑",  # 927 -> 1010 of 800..1200: 0.3175 -> 0.525
+    "KR-0002": "↑",  # 2.7% -> 3.1% of 2.5%..4%: 0.1333 -> 0.4
+    "KR-0003": "→",  # boolean, not done both times: 0 -> 0
+    "KR-0027": None,  # a new row (blank ID): no earlier check-in
+    "KR-0006": "→",  # at least 30%, met at 34% both times: 1 -> 1
+    "KR-0007": "→",  # at most 12%, 16% then 15%, not met: 0 -> 0
+    "KR-0008": "→",  # at least 99.9%, met: 1 -> 1
+    "KR-0009": "↑",  # 2.5 s -> 2.4 s of 3.2..1.5: 0.4118 -> 0.4706
+    "KR-0010": "↑",  # 6 -> 4 Sev-1s of 6..1: 0 -> 0.4
+    "KR-0028": None,  # a new row (blank ID)
+    "KR-0012": "↓",  # 19 -> 18 deploys of 10..25: 0.6 -> 0.5333
+    "KR-0013": "→",  # 21 min both times: 0.0833 -> 0.0833
+    "KR-0014": "↑",  # boolean, no -> done: 0 -> 1
+    "KR-0015": "↑",  # percent 40% -> 45%
+    "KR-0016": "→",  # 75% both times: 0.8 -> 0.8
+    "KR-0017": "↓",  # 7.5 -> 8 days of 9..4: 0.3 -> 0.2
+    "KR-0020": "→",  # at most 1.5%, met at 1.4% and 1.2%: 1 -> 1
+    "KR-0021": None,  # never checked in
+    "KR-0025": "↑",  # boolean, no -> ✓: 0 -> 1
+    "KR-0026": "↓",  # 25 -> 24 of 20..35: 0.3333 -> 0.2667
+}
+
+
+def test_demo_trends(demo: tuple[Path, SyncResult]) -> None:
+    """Every error-free KR gets the Trend worked out by hand; rows with errors get none."""
+    _, result = demo
+    assert by_id(result, Col.TREND) == DEMO_TRENDS
+    assert result.table.loc[result.table["error"], Col.TREND].isna().all()
+
+
+def test_demo_revisits_kr_0007_only(demo: tuple[Path, SyncResult]) -> None:
+    """KR-0007 was off track at its last 3 check-ins and still is (15% > 12%): 4 in a row.
+    The other KRs off track now were not at their previous check-in: KR-0003 at risk on
+    12 Oct (0% of an expected 19%), KR-0013 on track on 16 Oct (8% of 16%), KR-0017 on
+    track on 27 Oct (30% of 29%); KR-0021 has never checked in."""
+    _, result = demo
+    assert by_id(result, Col.HEALTH)["KR-0007"] == "off track"
+    assert result.table.loc[result.table["revisit"], Col.ID].tolist() == ["KR-0007"]
+    notes = result.table.set_index(Col.ID).loc["KR-0007", Col.SYNC_NOTES]
+    assert notes.endswith(
+        "; Health: off track for 4 check-ins in a row; consider revisiting this KR"
+    )
+    report = result.extras["history"]
+    assert (report.appended, report.revisit) == (19, ["KR-0007"])
+
+
+def test_demo_digest_shows_history(demo: tuple[Path, SyncResult]) -> None:
+    """The manager digest lists KR-0007 to revisit (not as a row problem) and celebrates
+    the KRs moving up, at risk or not, but not KR-0012, on track yet down this week."""
+    folder, _ = demo
+    (path,) = (folder / "outbox").glob("digest_all_*.eml")
+    text, html = parts(read_eml(path))
+    tree = parse_html(html)
+    assert kr_ids(section(tree, "revisit")) == ["KR-0007"]
+    assert "Off track for 4 check-ins in a row" in text_of(section(tree, "revisit"))
+    problems = text_of(section(tree, "problems"))
+    assert '"on trak"' in problems
+    assert "revisiting" not in problems
+    wins = section(tree, "wins")
+    for kr in ("KR-0002", "KR-0010"):  # at risk, but moving up
+        cell = next(e for e in wins.iter("td") if e.get("data-kr") == kr)
+        assert "moving up since the previous check-in" in text_of(cell)
+    assert "KR-0012" not in kr_ids(wins)
+    assert "KR-0007 · Tom Okafor · target not met · trend →" in text
+    assert "Off track for 4 check-ins in a row" in text
+
+
+def test_demo_second_sync_changes_nothing(demo: tuple[Path, SyncResult]) -> None:
+    """Synced again on the same day: no cell written, nothing appended, the same Trends."""
+    folder, _ = demo
+    workbook = folder / "okrs.xlsx"
+    before = workbook.read_bytes()
+    again = sync(load_config(folder / "okrsync.toml"), today=DEMO_TODAY.date())
+    assert again.changes == []
+    assert again.extras["history"].appended == 0
+    assert by_id(again, Col.TREND) == DEMO_TRENDS
+    assert workbook.read_bytes() == before

@@ -135,6 +135,35 @@ def test_digest_wins_are_new_check_ins_done_on_track_or_up(realistic_digest):
     assert headings[0] == "Grow self-serve revenue · objective 53% done, off track"
 
 
+def test_digest_wins_leave_out_on_track_krs_moving_down(tmp_path):
+    """An on-track KR that slipped since its previous check-in is no win; done, moving up,
+    or on track and flat (or with no earlier check-in) are."""
+    table = make_table([
+        {"Trend": "↓"},
+        {"Trend": "→"},
+        {"Trend": None},
+        {"Trend": "↑", "Health": "at risk", "Progress": 0.3},
+        {"Trend": "↓", "Health": "at risk", "Progress": 0.3},
+    ])  # fmt: skip
+    _, _, html = digest_parts(run(make_config(tmp_path), table))
+    assert kr_ids(section(parse_html(html), "wins")) == ["KR-0002", "KR-0003", "KR-0004"]
+
+
+def test_kept_krs_read_target_met_not_a_pace(tmp_path):
+    """At least / at most KRs have no pace: "target met" or "target not met", not
+    "100% done, 51% expected"."""
+    table = make_table([
+        {"Type": "at least", "Progress": 1.0},
+        {"Type": "at most", "Progress": 0.0, "Health": "off track", "Owner Health": "on track"},
+    ])  # fmt: skip
+    _, text, html = digest_parts(run(make_config(tmp_path), table))
+    tree = parse_html(html)
+    assert "KR-0001 · Ann Owner · target met" in text_of(section(tree, "wins"))
+    assert "the numbers say off track (target not met)" in text_of(section(tree, "rosier"))
+    assert "KR-0002 · Ann Owner · target not met" in text
+    assert "expected" not in text_of(section(tree, "rosier"))
+
+
 def test_digest_risks_with_blockers_and_next_steps(realistic_digest):
     """Risks: at-risk and off-track KRs: owner, progress vs expected, blockers, next steps."""
     _, _, tree = realistic_digest
@@ -182,6 +211,27 @@ def test_digest_overdue_revisit_actions_problems(realistic_digest):
         'warning Row 13 (KR-0012): Owner Health: "greenish" is not on track, at risk or off track',
         'error Row 14 (KR-0013): Current: "about half" is not a number',
     ]
+
+
+def test_digest_revisit_follows_the_revisit_column(tmp_path):
+    """A sync table's ``revisit`` column (set from History) decides who is listed to
+    revisit; Sync Notes only word the reason. (realistic_table has no such column: there
+    the warning's words in Sync Notes decide, as in the test above.)"""
+    warning = "Health: off track for 5 check-ins in a row; consider revisiting this KR"
+    off = {"Health": "off track", "Progress": 0.1}
+    table = make_table([
+        off | {"Sync Notes": warning, "revisit": True},
+        off | {"revisit": True},  # flagged, though its notes do not say so
+        off | {"revisit": None},  # a blank is not a flag
+    ])  # fmt: skip
+    _, text, html = digest_parts(run(make_config(tmp_path), table))
+    revisit = section(parse_html(html), "revisit")
+    assert kr_ids(revisit) == ["KR-0001", "KR-0002"]
+    notes = {e.get("data-kr"): text_of(e) for e in revisit.iter("td") if e.get("data-kr")}
+    assert "Off track for 5 check-ins in a row" in notes["KR-0001"]
+    assert "Off track at its last check-ins" in notes["KR-0002"]
+    assert "Key results to revisit\n----------------------\nNone." not in text
+    assert section(parse_html(html), "problems").find(".//p[@data-empty]") is not None
 
 
 def test_digest_text_part_has_the_same_notes(realistic_digest):
