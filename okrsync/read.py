@@ -17,7 +17,7 @@ from okrsync.config import Config
 from okrsync.errors import SheetLayoutError
 from okrsync.parse import Cells
 
-__all__ = ["Frame", "read_table"]
+__all__ = ["Frame", "read_table", "used_width"]
 
 #: Headers the sheet must have: without them no row can be understood.
 REQUIRED_HEADERS = (Col.OBJECTIVE, Col.KEY_RESULT, Col.OWNER)
@@ -30,7 +30,8 @@ class Frame:
     :param raw: the non-blank rows, indexed by sheet row number, one ``object`` column per
         canonical column found (cells as the backend typed them).
     :param positions: canonical column -> 1-based sheet column, for the columns found.
-    :param width: the 1-based column of the last non-blank header (new columns go after it).
+    :param width: the 1-based column of the last header or cell holding anything (new
+        columns go after it, so an owner's unheaded column is never written over).
     :param blank_rows: the rows skipped as blank, with any leftover computed cells, indexed
         by sheet row number (okrsync clears what it once wrote there).
     :param cells: ``raw``'s columns as :class:`~okrsync.parse.Cells`, whose kinds, text and
@@ -77,7 +78,7 @@ def read_table(table: SheetTable, config: Config) -> Frame:
             f'Worksheet "{table.title}" has no {names} column in row 1; add the header '
             "(`okrsync setup` adds every missing one) or map yours in [columns]."
         )
-    width = max((i for i, h in enumerate(table.header, start=1) if str(h or "").strip()), default=0)
+    width = used_width(table)
 
     rows = table.rows
     longest = max(map(len, rows), default=0)
@@ -109,6 +110,22 @@ def read_table(table: SheetTable, config: Config) -> Frame:
         blank_rows=leftover,
         cells={col: c.take(keep) for col, c in cells.items()},
     )
+
+
+def used_width(table: SheetTable) -> int:
+    """The 1-based column of the last header or cell that holds anything.
+
+    New columns go to the right of this, never onto an owner's column that merely has
+    no header.
+    """
+    width = max((i for i, h in enumerate(table.header, start=1) if str(h or "").strip()), default=0)
+    for row in table.rows:
+        for i in range(len(row), width, -1):
+            value = row[i - 1]
+            if value is not None and (not isinstance(value, str) or value.strip()):
+                width = i
+                break
+    return width
 
 
 def _letter(col: int) -> str:

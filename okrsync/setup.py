@@ -159,9 +159,13 @@ class SetupPlan:
     def computed(self) -> tuple[Col, ...]:
         return tuple(c.column for c in self.columns if c.computed)
 
-    def place(self, header: Sequence[object]) -> Placement:
+    def place(self, header: Sequence[object], used: int = 0) -> Placement:
         """Find the plan's columns in ``header`` (row 1) the way a sync does; place the
         missing ones to the right of the last header, in the contract's order.
+
+        :param used: the last column holding anything in any row
+            (:func:`okrsync.read.used_width`): new columns go right of it too, so an
+            owner's column without a header is never taken over.
 
         :raises SheetLayoutError: two headers name the same column.
         """
@@ -183,7 +187,7 @@ class SetupPlan:
                 )
             found[col] = index
         added: list[tuple[int, str]] = []
-        next_col = last + 1
+        next_col = max(last, used) + 1
         for spec in self.columns:
             if spec.column not in found:
                 found[spec.column] = next_col

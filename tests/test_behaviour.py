@@ -534,3 +534,19 @@ def test_request_budget_with_history_on(gsheet: GSheet, runner: CliRunner) -> No
     assert run_json(runner, config, "sync")["cells_changed"] == 0
     assert api_names(gsheet) == READ_ONLY
     assert gsheet.writes() == []
+
+
+def test_new_columns_go_right_of_an_owners_unheaded_column(
+    sheet: SheetUnderTest, runner: CliRunner
+) -> None:
+    """An owner's notes in a column with no header are not written over: okrsync's new
+    columns start to the right of the last column holding anything."""
+    header = [*HEADER, ""]
+    sheet.write_rows([base_row(Current=50) | {"": "my private note"}], header)
+    result = runner.invoke(
+        cli, ["--config", str(sheet.config_path), "sync", "--today", "2026-11-16"]
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = sheet.read_rows()
+    assert row[""] == "my private note"
+    assert row["Progress"] == 0.5

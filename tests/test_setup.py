@@ -505,3 +505,14 @@ def test_freezing_keeps_frozen_columns() -> None:
         "state": "frozen",
     }
     assert not _freeze(root, 1)
+
+
+def test_setup_adds_columns_right_of_an_owners_unheaded_column(make_sheet: SheetMaker) -> None:
+    """A column of notes without a header keeps its cells; the new headers go after it."""
+    view = make_sheet([{**ROWS[0], "": "my private note"}], [*HEADER, ""])
+    setup(load_config(view.config))
+    values = view.values()
+    assert values[0][: len(HEADER)] == list(HEADER)
+    assert values[0][len(HEADER)] in (None, "")
+    assert values[1][len(HEADER)] == "my private note"
+    assert values[0][len(HEADER) + 1 :][: len(ADDED)] == list(ADDED)

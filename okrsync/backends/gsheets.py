@@ -57,6 +57,7 @@ from okrsync.backends.base import Cell, CellChange, Percent, SheetBackend, Sheet
 from okrsync.columns import DATE_COLUMNS, INTEGER_COLUMNS, PERCENT_COLUMNS, Col, normalize_header
 from okrsync.config import SheetConfig
 from okrsync.errors import ConfigError, SheetError, SheetLayoutError
+from okrsync.read import used_width
 
 if TYPE_CHECKING:
     from okrsync.setup import SetupPlan
@@ -481,7 +482,10 @@ class GSheetsBackend(SheetBackend):
         first = top[1].get("values", []) if len(top) > 1 else []
         metadata = data[0].get("columnMetadata", []) if data else []
         widths = [m.get("pixelSize", DEFAULT_PIXELS) for m in metadata]
-        placement = plan.place([c.get("formattedValue", "") for c in header])
+        # Where the data ends, so new columns never land on an owner's unheaded column.
+        table = self.read()[self.worksheet]
+        used = used_width(table) if table is not None else 0
+        placement = plan.place([c.get("formattedValue", "") for c in header], used)
         rows = props.get("gridProperties", {}).get("rowCount", 0)
         added = {col for col, _ in placement.added}
         formatted = sorted(

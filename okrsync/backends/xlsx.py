@@ -29,6 +29,7 @@ from okrsync.backends.xlsx_package import CellWrite, XlsxPackage
 from okrsync.columns import DATE_COLUMNS, INTEGER_COLUMNS, PERCENT_COLUMNS
 from okrsync.config import SheetConfig
 from okrsync.errors import ConfigError, SheetError, SheetLayoutError
+from okrsync.read import used_width
 
 if TYPE_CHECKING:
     from okrsync.setup import SetupPlan
@@ -114,11 +115,13 @@ class XlsxBackend(SheetBackend):
 
         table = self.read()[self.worksheet]
         assert table is not None
+        used = used_width(table)
         if dry_run:
             pkg = self._package()
-            return setup_worksheet(pkg, self._part(pkg, self.worksheet), plan, table.header)
+            return setup_worksheet(pkg, self._part(pkg, self.worksheet), plan, table.header, used)
         with self._editing() as pkg:
-            changes = setup_worksheet(pkg, self._part(pkg, self.worksheet), plan, table.header)
+            part = self._part(pkg, self.worksheet)
+            changes = setup_worksheet(pkg, part, plan, table.header, used)
             if not changes:
                 pkg.discard()
         return changes

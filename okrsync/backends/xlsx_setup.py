@@ -94,13 +94,13 @@ _DV_DEFAULTS = {
 
 
 def setup_worksheet(
-    pkg: XlsxPackage, part: str, plan: SetupPlan, header: Sequence[str]
+    pkg: XlsxPackage, part: str, plan: SetupPlan, header: Sequence[str], used: int = 0
 ) -> list[str]:
     """Give worksheet ``part`` what ``plan`` asks and it lacks; return the changes made.
 
     Changes happen in ``pkg`` in memory; the caller saves it (or does not, for a dry run).
     """
-    placement = plan.place(header)
+    placement = plan.place(header, used)
     if placement.added:
         pkg.set_cells(
             part,
