@@ -57,7 +57,6 @@ from okrsync.backends.base import Cell, CellChange, Percent, SheetBackend, Sheet
 from okrsync.columns import DATE_COLUMNS, INTEGER_COLUMNS, PERCENT_COLUMNS, Col, normalize_header
 from okrsync.config import SheetConfig
 from okrsync.errors import ConfigError, SheetError, SheetLayoutError
-from okrsync.read import used_width
 
 if TYPE_CHECKING:
     from okrsync.setup import SetupPlan
@@ -471,20 +470,29 @@ class GSheetsBackend(SheetBackend):
         props = self._properties(self.worksheet)
         sheet = next(s for s in meta["sheets"] if s["properties"] is props)
         title = _a1(self.worksheet)
-        params = {"ranges": f"{title}!1:2", "fields": HEADER_FIELDS, "prettyPrint": "false"}
+        # The whole sheet, thinly: the header and first rows as before, and where the data
+        # ends, so new columns never land on an owner's column that has no header.
+        params = {"ranges": title, "fields": HEADER_FIELDS, "prettyPrint": "false"}
         got = self._call(
             "reading the sheet's header row",
             lambda h: h.fetch_sheet_metadata(self.key, params=params),
         )
         data = _grid_data(got)
-        top = (data[0].get("rowData") or []) if data else []
+        every = (data[0].get("rowData") or []) if data else []
+        top = every[:2]
         header = top[0].get("values", []) if top else []
         first = top[1].get("values", []) if len(top) > 1 else []
         metadata = data[0].get("columnMetadata", []) if data else []
         widths = [m.get("pixelSize", DEFAULT_PIXELS) for m in metadata]
-        # Where the data ends, so new columns never land on an owner's unheaded column.
-        table = self.read()[self.worksheet]
-        used = used_width(table) if table is not None else 0
+        used = max(
+            (
+                i
+                for row in every
+                for i, cell in enumerate(row.get("values", []), start=1)
+                if str(cell.get("formattedValue", "")).strip()
+            ),
+            default=0,
+        )
         placement = plan.place([c.get("formattedValue", "") for c in header], used)
         rows = props.get("gridProperties", {}).get("rowCount", 0)
         added = {col for col, _ in placement.added}
