@@ -25,22 +25,41 @@ from rich.text import Text
 from okrsync import __version__
 from okrsync.cli_options import common, dry_run_option, json_option
 from okrsync.config import DEFAULT_CONFIG_PATH, BackendKind, Config, load_config
-from okrsync.errors import OkrsyncError
+from okrsync.errors import NotifyError, OkrsyncError
 from okrsync.history import KrHistory, kr_history
-from okrsync.logs import setup_logging
+from okrsync.logs import redact, setup_logging
 from okrsync.pipeline import SyncResult, check, sync
 from okrsync.schedule import run_forever
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("okrsync")
+#: -v count of this invocation, for main()'s last-resort handler outside click's context.
+_VERBOSITY = [0]
 
 
 class Failure(click.ClickException):
     """An OkrsyncError on its way out: ``Error: <sentence>`` and its exit code."""
 
     def __init__(self, error: OkrsyncError) -> None:
-        super().__init__(str(error))
+        # Messages never carry secrets by design; redact anyway, as the logs do.
+        super().__init__(redact(str(error)))
         self.exit_code = error.exit_code
+
+
+def fail_on_unsent(result: SyncResult) -> None:
+    """Exit 1 (after the summary was printed) when email could not be sent.
+
+    The sheet is synced and the ledger keeps the messages, so the next run tries them
+    again; cron still has to hear that this run did not finish its job.
+    """
+    emails = result.extras.get("emails")
+    failed = getattr(emails, "failed", [])
+    if failed:
+        reasons = sorted({m.reason for m in failed if m.reason})
+        raise NotifyError(
+            f"{len(failed)} email(s) could not be sent ({'; '.join(reasons) or 'see above'}); "
+            "the sheet was synced and they will be tried again on the next run."
+        )
 
 
 def reports_errors(f: F) -> F:
@@ -84,6 +103,7 @@ def cli(
     2 usage or config error; 75 another okrsync run holds the lock (try again later).
     """
     setup_logging(-1 if quiet else verbose, "json" if log_format == "json" else "text")
+    _VERBOSITY[0] = verbose
     ctx.obj = {"config_path": config_path, "quiet": quiet, "verbose": verbose}
 
 
@@ -108,6 +128,7 @@ def sync_command(
     config = _config(ctx)
     result = sync(config, today=_resolve_today(config, today), dry_run=dry_run)
     _report(ctx, result, json_output, verb="sync")
+    fail_on_unsent(result)
 
 
 @cli.command("validate")
@@ -140,6 +161,7 @@ def demo_command(
     config = prepare_demo(directory)
     result = sync(config, today=today or DEMO_TODAY)
     _report(ctx, result, json_output, verb="sync")
+    fail_on_unsent(result)
     if not json_output and not ctx.obj["quiet"]:
         assert config.source is not None
         folder = config.source.parent
@@ -256,6 +278,7 @@ def run_command(ctx: click.Context, once: bool) -> None:
 
     def job() -> dict[str, object]:
         result = sync(config, today=_resolve_today(config, None))
+        fail_on_unsent(result)  # logged as a failed run, tried again at the next time
         summary = result.to_dict()
         out = {
             key: summary[key]
@@ -383,15 +406,17 @@ def _report(ctx: click.Context, result: SyncResult, json_output: bool, *, verb: 
 
 
 def main() -> None:
-    """Console-script entry point: never a bare traceback."""
+    """Console-script entry point: never a bare traceback (unless asked for with -vv)."""
     try:
         cli.main(prog_name="okrsync", standalone_mode=True)
     except Exception as e:
-        if "-vv" in sys.argv or "--verbose" in sys.argv:
+        if _VERBOSITY[0] >= 2:
             raise
         click.echo(
-            f"Error: okrsync failed unexpectedly ({type(e).__name__}: {e}); re-run with -vv "
-            "for details and report it.",
+            redact(
+                f"Error: okrsync failed unexpectedly ({type(e).__name__}: {e}); re-run with "
+                "-vv for details and report it."
+            ),
             err=True,
         )
         sys.exit(1)

@@ -50,7 +50,7 @@ def compute(
             kind == KrType.BOOLEAN,
             kept,
         ],
-        [moved, current.fillna(0.0), current, met.astype(float)],
+        [moved, current.fillna(0.0), current.fillna(0.0), met.astype(float)],
         default=np.nan,
     )
     progress = np.round(np.clip(progress, 0.0, 1.0), 4)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from okrsync.columns import CANONICAL_BY_KEY, Col, normalize_header
 from okrsync.errors import ConfigError
+from okrsync.parse import EMAIL_RE as PARSE_EMAIL_RE
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -39,7 +40,10 @@ __all__ = [
 
 DEFAULT_CONFIG_PATH = Path("config/okrsync.toml")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-EMAIL_RE = re.compile(r"^[^@\s,;<>\"()\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# The same rule as Owner Email and the mail boundary, so a config address is never
+# accepted here and refused at send time.
+EMAIL_RE = re.compile(PARSE_EMAIL_RE)
+XLSX_TITLE_FORBIDDEN = set("[]:*?/\\")
 
 
 class BackendKind(StrEnum):
@@ -153,7 +157,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         path = os.environ.get("OKRSYNC_CONFIG") or DEFAULT_CONFIG_PATH
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        # utf-8-sig: Notepad and some editors start the file with a byte-order mark.
+        text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(
             f"Config file {file} not found; pass --config PATH, set OKRSYNC_CONFIG, "
@@ -219,8 +224,12 @@ class _Checker:
         if not ok:
             self.problems.append(message)
 
-    def path(self, value: str | None) -> Path | None:
+    def path(self, value: str | None, key: str = "") -> Path | None:
         if value is None:
+            return None
+        if not value.strip():
+            # "" would quietly mean the config's own folder.
+            self.problems.append(f"{key or 'a path'} must not be empty")
             return None
         p = Path(value).expanduser()
         return p if p.is_absolute() else self.base / p
@@ -262,7 +271,9 @@ def parse_config(
     history = _history(c, data)
     schedule = _schedule(c, data)
     state_t = c.table(data, "state", {"dir"})
-    state = StateConfig(dir=c.path(c.get(state_t, "dir", "[state] ", str, ".okrsync", "a path")))
+    state_dir = c.path(c.get(state_t, "dir", "[state] ", str, ".okrsync", "a path"), "[state] dir")
+    state = StateConfig(dir=state_dir or Path(".okrsync"))
+    _check_titles(c, sheet, history)
     columns = _columns(c, data)
     date_formats = _string_list(c, data, "date_formats", "")
     for fmt in date_formats:
@@ -312,9 +323,9 @@ def _sheet(c: _Checker, data: Mapping[str, Any]) -> SheetConfig:
         )
     return SheetConfig(
         backend=BackendKind(backend),
-        path=c.path(path),
+        path=c.path(path, f"{w}path"),
         spreadsheet=spreadsheet,
-        credentials=c.path(credentials),
+        credentials=c.path(credentials, f"{w}credentials"),
         api_endpoint=endpoint.rstrip("/") if endpoint else None,
         worksheet=worksheet,
     )
@@ -404,15 +415,21 @@ def _email(c: _Checker, data: Mapping[str, Any]) -> EmailConfig:
         not (starttls and ssl and "smtp_starttls" in t),
         f"{w}use smtp_ssl or smtp_starttls, not both",
     )
+    templates = c.path(
+        c.get(t, "templates", w, str, None, "a folder of templates"), f"{w}templates"
+    )
+    if templates is not None and not templates.is_dir():
+        c.problems.append(f"{w}templates folder {templates} does not exist")
     return EmailConfig(
         transport=Transport(transport),
-        outbox=c.path(c.get(t, "outbox", w, str, "outbox", "a folder path")) or Path("outbox"),
+        outbox=c.path(c.get(t, "outbox", w, str, "outbox", "a folder path"), f"{w}outbox")
+        or Path("outbox"),
         sender=sender,
         managers=managers,
         allowed_domains=domains,
         digest_day=digest_day,
         team_managers=team_managers,
-        templates=c.path(c.get(t, "templates", w, str, None, "a folder of templates")),
+        templates=templates,
         smtp_host=c.get(t, "smtp_host", w, str, "localhost", "a host name"),
         smtp_port=port,
         smtp_user=c.get(t, "smtp_user", w, str, None, "a user name"),
@@ -421,6 +438,24 @@ def _email(c: _Checker, data: Mapping[str, Any]) -> EmailConfig:
         smtp_timeout=float(c.get(t, "smtp_timeout", w, (int, float), 30.0, "seconds")),
         enabled=c.get(t, "enabled", w, bool, True, "true or false"),
     )
+
+
+def _check_titles(c: _Checker, sheet: SheetConfig, history: HistoryConfig) -> None:
+    titles = [("[sheet] worksheet", sheet.worksheet)]
+    if history.enabled:
+        titles.append(("[history] worksheet", history.worksheet))
+        if history.worksheet.strip().casefold() == sheet.worksheet.strip().casefold():
+            c.problems.append(
+                '[history] worksheet must differ from [sheet] worksheet (e.g. "History"), '
+                'or be "" to turn history off'
+            )
+    if sheet.backend == BackendKind.XLSX:
+        for key, title in titles:
+            if len(title) > 31 or XLSX_TITLE_FORBIDDEN & set(title):
+                c.problems.append(
+                    f"{key} {title!r} cannot name an Excel worksheet: use at most 31 "
+                    "characters and none of [ ] : * ? / \\"
+                )
 
 
 def _history(c: _Checker, data: Mapping[str, Any]) -> HistoryConfig:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from okrsync.backends.base import Percent
+
 
 class OkrsyncError(Exception):
     """Root of every error okrsync raises on purpose. ``exit_code`` 1: the run failed."""
@@ -84,7 +86,9 @@ class RowIssue:
 
 def quote(value: object) -> str:
     """Quote a cell as the owner sees it: ``"abc"``, ``"5"``, ``"2026-11-20"``; long text cut."""
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, Percent):
+        text = f"{float(value) * 100:g}%"  # as the sheet shows it, not Percent(0.5)
+    elif isinstance(value, float) and value.is_integer():
         text = str(int(value))
     elif isinstance(value, dt.datetime) and value.time() == dt.time():
         text = value.date().isoformat()

@@ -50,6 +50,7 @@ _MAX_DATE = pd.Timestamp("2199-12-31")
 # Serial day numbers of _MIN_DATE and of the day after _MAX_DATE.
 _MIN_SERIAL = (_MIN_DATE - SERIAL_EPOCH).days
 _END_SERIAL = (_MAX_DATE - SERIAL_EPOCH).days + 1
+_MIN_NUMBER_SERIAL = (pd.Timestamp("1990-01-01") - SERIAL_EPOCH).days
 
 _NUMBER_RE = (
     r"^(?P<sign>[+\-−]?)\s*(?P<cur>[$€£¥])?\s*(?P<sign2>[+\-−]?)"
@@ -207,7 +208,9 @@ def parse_dates(column: pd.Series | Cells, formats: Sequence[str] = ()) -> Parse
     numeric = number_mask(kinds)
     if numeric.any():
         serial = raw[numeric].astype("float64")
-        ok = (serial >= _MIN_SERIAL) & (serial < _END_SERIAL)
+        # A bare number is a date only as a plausible serial (Google sends dates so): a 5
+        # typed in Check-in Date is a mistake, not 1900-01-04.
+        ok = (serial >= _MIN_NUMBER_SERIAL) & (serial < _END_SERIAL)
         days = pd.to_timedelta(np.floor(serial.where(ok, np.nan)), unit="D")
         out[numeric] = SERIAL_EPOCH + days
     text = cells.text

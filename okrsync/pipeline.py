@@ -137,7 +137,11 @@ def _jsonable(value: object) -> object:
 
 def check(config: Config, *, today: dt.date, backend: SheetBackend | None = None) -> SyncResult:
     """Read, validate and compute; write and send nothing (``okrsync validate``)."""
-    return _run(config, today=today, backend=backend, dry_run=True, apply=False, send=False)
+    result = _run(config, today=today, backend=backend, dry_run=True, apply=False, send=False)
+    # Nothing is planned to be written by a validation: it is not a dry run of a sync.
+    result.dry_run = False
+    result.changes = []
+    return result
 
 
 def sync(
@@ -174,12 +178,12 @@ def _run(
     own = backend is None
     backend = backend or open_backend(config)
     title = config.history.worksheet if config.history.enabled else ""
-    if title and title == backend.worksheet:
-        raise ConfigError(
-            f'[history] worksheet and [sheet] worksheet are both "{title}"; give History its '
-            'own worksheet (e.g. "History"), or set it to "" to turn history off.'
-        )
     try:
+        if title and title == backend.worksheet:  # inside try: the backend gets closed
+            raise ConfigError(
+                f'[history] worksheet and [sheet] worksheet are both "{title}"; give History '
+                'its own worksheet (e.g. "History"), or set it to "" to turn history off.'
+            )
         # History comes in the same batch as the sheet: one read, on every backend.
         tables = backend.read(extra=[title] if title else [])
         frame = read_table(tables[backend.worksheet], config)  # type: ignore[arg-type]

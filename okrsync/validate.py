@@ -196,6 +196,8 @@ def validate(frame: Frame, config: Config, today: dt.date) -> Checked:
     current_raw = frame.column(Col.CURRENT)
     current, bad_current = parse_numbers(current_raw)
     done, bad_done = parse_done(current_raw)
+    # Blank is "not done" for Progress, but not a check-in: History must not record it.
+    done = done.where(~current_raw.blank)
     # percent: "75%" or a percent-formatted cell is the fraction; a bare number above 1 is %.
     written_pct = percent_mask(current_raw)
     as_fraction = current.where(written_pct | (current <= 1), current / 100.0)

@@ -119,3 +119,34 @@ def test_sync_sends_over_smtp(
     parts = [p.get_content_type() for p in digest.walk()]
     assert "text/plain" in parts
     assert "text/html" in parts
+
+
+def test_unsent_email_fails_the_run_after_the_sheet_is_synced(
+    runner: CliRunner,
+    make_workbook: Callable[..., Path],
+    make_config: Callable[..., Path],
+    smtp_server: object,
+) -> None:
+    """A mail server that is down: the sheet is written, the run exits 1 saying the mail
+    will be retried, and the next run (server up) sends it."""
+    from tests.helpers import read_workbook
+
+    workbook = make_workbook(rows())
+    config = make_config(
+        email=EMAIL
+        | {
+            "transport": "smtp",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_server.port,  # type: ignore[attr-defined]
+            "smtp_starttls": False,
+            "smtp_timeout": 5,
+        }
+    )
+    smtp_server.stop()  # type: ignore[attr-defined]
+    result = runner.invoke(cli, ["--config", str(config), "sync", "--today", MONDAY])
+    assert result.exit_code == 1
+    assert "could not be sent" in result.stderr
+    assert "tried again on the next run" in result.stderr
+    assert read_workbook(workbook)[0]["Progress"] == 0.5
+    smtp_server.start()  # type: ignore[attr-defined]
+    assert sync(runner, config)["emails"]["counts"]["sent"] == 2

@@ -304,3 +304,41 @@ def test_quiet_prints_nothing_on_success(runner: CliRunner, setup: tuple[Path, P
     assert result.exit_code == 0
     assert result.stdout == ""
     assert result.stderr == ""
+
+
+def test_damaged_worksheet_is_one_sentence(runner: CliRunner, setup: tuple[Path, Path]) -> None:
+    """A worksheet part that is not XML: exit 1 and what to do, not a parser traceback."""
+    import zipfile
+
+    workbook, config = setup
+    with zipfile.ZipFile(workbook) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"][:300]
+    with zipfile.ZipFile(workbook, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    result = invoke(runner, config, "sync", "--today", TODAY)
+    assert result.exit_code == 1
+    assert "has a damaged worksheet" in result.stderr
+    assert "unexpectedly" not in result.stderr
+
+
+def test_validate_json_is_not_a_dry_run(runner: CliRunner, setup: tuple[Path, Path]) -> None:
+    _, config = setup
+    result = invoke(runner, config, "validate", "--today", TODAY, "--json")
+    summary = json.loads(result.stdout)
+    assert summary["dry_run"] is False
+    assert "would_write" not in summary
+    assert summary["cells_changed"] == 0
+
+
+def test_percent_cell_is_quoted_as_the_sheet_shows_it(tmp_path: Path) -> None:
+    """Sync Notes quote a percent-formatted cell as 50%, never as Percent(0.5)."""
+    from okrsync.backends.base import Percent
+    from tests.helpers import run_rows
+
+    row = base_row(Start=Percent(0.5), Target=Percent(0.5))
+    _, checked = run_rows([row], dt.date(2026, 11, 16))
+    assert checked.notes.iloc[0] == (
+        'Target: "50%" equals Start; there is nothing to progress toward'
+    )

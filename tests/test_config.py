@@ -102,6 +102,7 @@ def test_valid_config_loads_with_paths_relative_to_the_file(
             "state": {"dir": str(tmp_path / "abs-state")},
         }
     )
+    (path.parent / "mail").mkdir()  # a templates folder must exist
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
@@ -414,3 +415,34 @@ def test_unreadable_path(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path)
     assert "cannot be read" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("sections", "message"),
+    [
+        ({"email": {"outbox": ""}}, "[email] outbox must not be empty"),
+        ({"state": {"dir": " "}}, "[state] dir must not be empty"),
+        ({"email": {"templates": "nope"}}, "[email] templates folder"),
+        ({"history": {"worksheet": "check-ins"}}, "[history] worksheet must differ"),
+        ({"history": {"worksheet": "History: Q4/2026"}}, "cannot name an Excel worksheet"),
+        ({"sheet": {"worksheet": "x" * 32}}, "cannot name an Excel worksheet"),
+        ({"email": {"from": "ok'rsync@example.com"}}, "from must be an email address"),
+        ({"email": {"managers": ["o'neil@example.com"]}}, "is not an email address"),
+    ],
+    ids=["empty-outbox", "blank-state-dir", "missing-templates", "history-is-the-sheet",
+         "history-title-colon", "title-too-long", "sender-quote", "manager-quote"],
+)  # fmt: skip
+def test_config_refuses_what_would_fail_later(config_file, sections: dict, message: str) -> None:
+    """Values that would only fail mid-run (an empty path meaning the config's folder, an
+    address the mail code refuses, a title Excel cannot hold) are config errors up front."""
+    with pytest.raises(ConfigError) as e:
+        load_config(config_file(sections))
+    assert message in str(e.value)
+    assert e.value.exit_code == 2
+
+
+def test_config_with_a_byte_order_mark_loads(config_file) -> None:
+    """Notepad saves UTF-8 with a BOM; that is still a valid config."""
+    path = config_file({})
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_config(path).cycle.start == dt.date(2026, 10, 1)

@@ -474,9 +474,8 @@ def test_history_on_the_checkin_worksheet_is_a_config_error(
     make_workbook: Callable[..., Path], make_config: Callable[..., Path]
 ) -> None:
     make_workbook(FOUR)
-    config = load_config(make_config(history={"worksheet": "Check-ins"}))
-    with pytest.raises(ConfigError, match=r"both \"Check-ins\""):
-        sync(config, today=TODAY)
+    with pytest.raises(ConfigError, match=r"\[history\] worksheet must differ"):
+        load_config(make_config(history={"worksheet": "Check-ins"}))
 
 
 # --- off, dry run, validate -----------------------------------------------------------
@@ -779,3 +778,23 @@ def test_merge_warnings_keeps_row_order() -> None:
 def test_sparkline(values: list[float], line: str) -> None:
     """A fixed 0..1 scale in 8 steps: 0.1 * 7 = 0.7 is the 2nd block, 0.6 * 7 = 4.2 the 5th."""
     assert sparkline(values) == line
+
+
+def test_a_boolean_kr_never_checked_in_is_not_recorded(
+    make_workbook: Callable[..., Path], make_config: Callable[..., Path]
+) -> None:
+    """Blank Current on a boolean KR counts as not done for Progress, but it is not a
+    check-in: nothing goes to History for it."""
+    from tests.helpers import base_row
+
+    workbook = make_workbook(
+        [
+            base_row(ID="KR-0001", Type="boolean", Target=None, Current=None, Check_in_Date=None),
+            base_row(ID="KR-0002", Type="boolean", Target=None, Current="done"),
+        ]
+    )
+    config = load_config(make_config(history={"worksheet": "History"}))
+    result = sync(config, today=TODAY)
+    assert result.table[Col.PROGRESS].tolist() == [0.0, 1.0]
+    history = openpyxl.load_workbook(workbook)["History"]
+    assert [r[0] for r in history.iter_rows(min_row=2, values_only=True)] == ["KR-0002"]

@@ -159,7 +159,7 @@ DATES: dict[str, tuple[Any, tuple[str, ...], pd.Timestamp]] = {
     "serial": (46346, (), NOV_20),
     "serial-float": (46346.0, (), NOV_20),
     "serial-with-time": (46346.75, (), NOV_20),
-    "serial-first-day": (2, (), pd.Timestamp("1900-01-01")),
+    "serial-1990-01-01": (32874, (), pd.Timestamp("1990-01-01")),  # the first a number may be
     "iso": ("2026-11-20", (), NOV_20),
     "iso-padded": ("  2026-11-20 ", (), NOV_20),
     "iso-single-digits": ("2026-1-5", (), pd.Timestamp("2026-01-05")),
@@ -188,6 +188,9 @@ NOT_DATES: dict[str, tuple[Any, tuple[str, ...]]] = {
     "year-1899-cell": (dt.date(1899, 12, 31), ()),
     "year-9999-format": ("31/12/9999", ("%d/%m/%Y",)),
     "serial-zero": (0, ()),
+    # A bare number is a date only from 1990 on: a 5 typed in a date column is a mistake.
+    "serial-five": (5, ()),
+    "serial-1989-12-31": (32873, ()),
     "serial-negative": (-5, ()),
     "serial-year-2447": (200000, ()),
     "serial-infinite": (math.inf, ()),
@@ -612,7 +615,9 @@ def test_round_trip_date_formats(day: dt.date, fmt: str) -> None:
 @settings(deadline=None, max_examples=50)
 @given(day=days, hour=st.floats(min_value=0, max_value=0.999))
 def test_round_trip_serial(day: dt.date, hour: float) -> None:
-    """A Google serial number (days since 1899-12-30, time as a fraction) is its day."""
+    """A Google serial number (days since 1899-12-30, time as a fraction) is its day
+    (serials are read from 1990 on; older numbers are typos, see NOT_DATES)."""
+    day = max(day, dt.date(1990, 1, 1))
     serial = (day - dt.date(1899, 12, 30)).days + hour
     assert one(parse_dates, serial) == (pd.Timestamp(day), False)
 

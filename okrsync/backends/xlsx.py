@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree
 
 import openpyxl
 from lxml import etree
@@ -69,9 +70,16 @@ class XlsxBackend(SheetBackend):
                     f'Workbook {self.path} has no worksheet "{self.worksheet}" (it has '
                     f"{_titles(wb.sheetnames)}); set [sheet] worksheet to one of them."
                 )
-            tables: dict[str, SheetTable | None] = {self.worksheet: _table(wb[self.worksheet])}
-            for title in extra:
-                tables[title] = _table(wb[title]) if title in wb.sheetnames else None
+            # openpyxl parses a read-only worksheet lazily: a damaged sheet fails here.
+            try:
+                tables: dict[str, SheetTable | None] = {self.worksheet: _table(wb[self.worksheet])}
+                for title in extra:
+                    tables[title] = _table(wb[title]) if title in wb.sheetnames else None
+            except (ElementTree.ParseError, etree.XMLSyntaxError, KeyError, ValueError) as e:
+                raise SheetError(
+                    f"Workbook {self.path} has a damaged worksheet ({type(e).__name__}); open "
+                    "it in a spreadsheet program and save it again as .xlsx."
+                ) from e
         return tables
 
     # --- writing ------------------------------------------------------------------
