@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from okrsync.backends.base import SheetTable
-from okrsync.columns import CANONICAL_BY_KEY, COMPUTED_COLUMNS, Col, normalize_header
+from okrsync.columns import CANONICAL_BY_KEY, COMPUTED_COLUMNS, Col, col_letter, normalize_header
 from okrsync.config import Config
 from okrsync.errors import SheetLayoutError
 from okrsync.parse import Cells
@@ -67,8 +67,9 @@ def read_table(table: SheetTable, config: Config) -> Frame:
             continue
         if col in positions:
             raise SheetLayoutError(
-                f'Worksheet "{table.title}" has two {col} columns ({_letter(positions[col])} and '
-                f"{_letter(index)}); rename or remove one so okrsync knows which to use."
+                f'Worksheet "{table.title}" has two {col} columns '
+                f"({col_letter(positions[col])} and {col_letter(index)}); rename or remove one "
+                "so okrsync knows which to use."
             )
         positions[col] = index
     missing = [c.value for c in REQUIRED_HEADERS if c not in positions]
@@ -126,12 +127,3 @@ def used_width(table: SheetTable) -> int:
                 width = i
                 break
     return width
-
-
-def _letter(col: int) -> str:
-    """1-based column number -> A1 letters (27 -> AA)."""
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters

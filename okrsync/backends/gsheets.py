@@ -54,7 +54,14 @@ from gspread.http_client import FileType, HTTPClient, ParamsType
 from gspread.utils import extract_id_from_url
 
 from okrsync.backends.base import Cell, CellChange, Percent, SheetBackend, SheetTable
-from okrsync.columns import DATE_COLUMNS, INTEGER_COLUMNS, PERCENT_COLUMNS, Col, normalize_header
+from okrsync.columns import (
+    DATE_COLUMNS,
+    INTEGER_COLUMNS,
+    PERCENT_COLUMNS,
+    Col,
+    col_letter,
+    normalize_header,
+)
 from okrsync.config import SheetConfig
 from okrsync.errors import ConfigError, SheetError, SheetLayoutError
 
@@ -508,7 +515,7 @@ class GSheetsBackend(SheetBackend):
             col: [first[col - 1] if col - 1 < len(first) else {}] for col in formatted
         }
         if formatted and rows > 2:
-            ranges = [f"{title}!{_letters(c)}3:{_letters(c)}{rows}" for c in formatted]
+            ranges = [f"{title}!{col_letter(c)}3:{col_letter(c)}{rows}" for c in formatted]
             column_params = {"ranges": ranges, "fields": COLUMN_FIELDS, "prettyPrint": "false"}
             got = self._call(
                 "reading the sheet's formats",
@@ -588,7 +595,7 @@ class GSheetsBackend(SheetBackend):
         title = _a1(self.worksheet)
         ranges = [f"{title}!1:1"]
         columns = [c for c in (id_col, print_col) if c is not None and c <= grid_cols]
-        ranges += [f"{title}!{_letters(c)}:{_letters(c)}" for c in columns]
+        ranges += [f"{title}!{col_letter(c)}:{col_letter(c)}" for c in columns]
         params = {
             "valueRenderOption": "UNFORMATTED_VALUE",
             "dateTimeRenderOption": "SERIAL_NUMBER",
@@ -866,7 +873,7 @@ def _check_columns(
             continue  # someone (a previous run) already wrote the header we are adding
         raise SheetError(
             f'The columns of worksheet "{worksheet}" changed while okrsync was syncing (column '
-            f'{_letters(col)} was "{was}", now "{is_}"); nothing was written, run the sync again.'
+            f'{col_letter(col)} was "{was}", now "{is_}"); nothing was written, run the sync again.'
         )
 
 
@@ -1056,15 +1063,6 @@ def _arrange(
 def _a1(title: str) -> str:
     """A sheet title quoted for a range (``'Check-ins'``; quotes in it doubled)."""
     return "'" + title.replace("'", "''") + "'"
-
-
-def _letters(col: int) -> str:
-    """1-based column number -> letters (1 -> A, 27 -> AA)."""
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _grid_data(got: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from lxml import etree
 
 from okrsync.backends.base import Cell
+from okrsync.columns import col_letter, col_number
 
 __all__ = ["CellWrite", "XlsxPackage"]
 
@@ -53,22 +54,6 @@ STYLESHEET_ORDER = (
 
 def _q(tag: str) -> str:
     return f"{{{MAIN}}}{tag}"
-
-
-def col_letter(col: int) -> str:
-    """1-based column number -> letters (1 -> A, 27 -> AA)."""
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 @dataclass(frozen=True)
