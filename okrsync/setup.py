@@ -25,11 +25,10 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from okrsync.backends import open_backend
-from okrsync.columns import CANONICAL_BY_KEY, COMPUTED_COLUMNS, Col, Health, KrType, col_letter
-from okrsync.columns import normalize_header as _normalize
+from okrsync.columns import COMPUTED_COLUMNS, Col, Health, KrType, col_letter
 from okrsync.config import Config
-from okrsync.errors import SheetLayoutError
 from okrsync.lock import RunLock
+from okrsync.read import match_headers
 
 __all__ = [
     "Colour",
@@ -168,23 +167,7 @@ class SetupPlan:
 
         :raises SheetLayoutError: two headers name the same column.
         """
-        found: dict[Col, int] = {}
-        last = 0
-        for index, text in enumerate(header, start=1):
-            key = _normalize(text)
-            if not key:
-                continue
-            last = index
-            col = self.aliases.get(key) or CANONICAL_BY_KEY.get(key)
-            if col is None:
-                continue
-            if col in found:
-                raise SheetLayoutError(
-                    f'Worksheet "{self.worksheet}" has two {col} columns '
-                    f"({col_letter(found[col])} and {col_letter(index)}); rename or "
-                    "remove one so okrsync knows which to use."
-                )
-            found[col] = index
+        found, last = match_headers(header, self.aliases, self.worksheet)
         added: list[tuple[int, str]] = []
         next_col = max(last, used) + 1
         for spec in self.columns:
