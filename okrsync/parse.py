@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from okrsync.backends.base import Percent
+from okrsync.backends.base import SERIAL_EPOCH, Percent
 from okrsync.columns import Health, KrType
 
 __all__ = [
@@ -43,8 +43,6 @@ __all__ = [
     "text_of",
 ]
 
-# Google Sheets and Excel count days from 1899-12-30 (Lotus's 1900 leap-year bug included).
-SERIAL_EPOCH = pd.Timestamp("1899-12-30")
 _MIN_DATE = pd.Timestamp("1900-01-01")
 _MAX_DATE = pd.Timestamp("2199-12-31")
 # Serial day numbers of _MIN_DATE and of the day after _MAX_DATE.

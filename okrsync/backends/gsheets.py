@@ -53,7 +53,14 @@ from gspread.exceptions import APIError, NoValidUrlKeyFound
 from gspread.http_client import FileType, HTTPClient, ParamsType
 from gspread.utils import extract_id_from_url
 
-from okrsync.backends.base import Cell, CellChange, Percent, SheetBackend, SheetTable
+from okrsync.backends.base import (
+    Cell,
+    CellChange,
+    Percent,
+    SheetBackend,
+    SheetTable,
+    serial_number,
+)
 from okrsync.columns import (
     DATE_COLUMNS,
     INTEGER_COLUMNS,
@@ -95,7 +102,6 @@ DATETIME_FORMAT = {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm:ss"}
 INTEGER_FORMAT = {"type": "NUMBER", "pattern": "0"}
 VALUE_ONLY = "userEnteredValue"
 VALUE_AND_FORMAT = "userEnteredValue,userEnteredFormat.numberFormat"
-SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 NEW_SHEET_ROWS = 1000
 NEW_SHEET_COLS = 26
 
@@ -1013,14 +1019,6 @@ def _extended_value(value: Cell) -> dict[str, Any] | None:
         return {"numberValue": float(value) if isinstance(value, Percent) else value}
     text = str(value)
     return {"stringValue": text} if text else None
-
-
-def serial_number(value: dt.date | dt.datetime) -> int | float:
-    """A date as Google's serial number: days since 1899-12-30, time as a fraction."""
-    if isinstance(value, dt.datetime):
-        delta = value.replace(tzinfo=None) - SERIAL_EPOCH
-        return delta.days + delta.seconds / 86400 + delta.microseconds / 86_400_000_000
-    return (value - SERIAL_EPOCH.date()).days
 
 
 def _arrange(
