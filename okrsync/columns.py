@@ -43,7 +43,6 @@ class Col(StrEnum):
 
 OWNER_COLUMNS: tuple[Col, ...] = tuple(Col)[: tuple(Col).index(Col.DUE_DATE) + 1]
 COMPUTED_COLUMNS: tuple[Col, ...] = tuple(Col)[len(OWNER_COLUMNS) :]
-REQUIRED_HEADERS: tuple[Col, ...] = (Col.OBJECTIVE, Col.KEY_RESULT, Col.OWNER, Col.TARGET)
 
 # How computed cells are written; backends turn these into number formats.
 PERCENT_COLUMNS = frozenset({Col.PROGRESS, Col.EXPECTED})
