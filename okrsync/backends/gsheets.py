@@ -363,12 +363,7 @@ class GSheetsBackend(SheetBackend):
         wanted = [self.worksheet] + [
             t for t in dict.fromkeys(extra) if t in titles and t != self.worksheet
         ]
-        params = {
-            "valueRenderOption": "UNFORMATTED_VALUE",
-            "dateTimeRenderOption": "SERIAL_NUMBER",
-            "prettyPrint": "false",  # Google indents answers by default: a third of the bytes
-            "majorDimension": "ROWS",
-        }
+        params = _values_params("ROWS")
         response = self._call(
             "reading the sheet",
             lambda h: h.values_batch_get(self.key, [_a1(t) for t in wanted], params=params),
@@ -602,12 +597,7 @@ class GSheetsBackend(SheetBackend):
         ranges = [f"{title}!1:1"]
         columns = [c for c in (id_col, print_col) if c is not None and c <= grid_cols]
         ranges += [f"{title}!{col_letter(c)}:{col_letter(c)}" for c in columns]
-        params = {
-            "valueRenderOption": "UNFORMATTED_VALUE",
-            "dateTimeRenderOption": "SERIAL_NUMBER",
-            "prettyPrint": "false",  # Google indents answers by default: a third of the bytes
-            "majorDimension": "COLUMNS",
-        }
+        params = _values_params("COLUMNS")
         response = self._call(
             "re-reading the ID column",
             lambda h: h.values_batch_get(self.key, ranges, params=params),
@@ -1056,6 +1046,20 @@ def _arrange(
 
 
 # --- reading helpers -------------------------------------------------------------------------
+
+
+def _values_params(major_dimension: str) -> dict[str, str]:
+    """Query parameters of a values read: typed cells, dates as serial numbers.
+
+    The sync's read and the re-read before a write must see cells the same way: the
+    write finds each row again by comparing the IDs and headers of the two.
+    """
+    return {
+        "valueRenderOption": "UNFORMATTED_VALUE",
+        "dateTimeRenderOption": "SERIAL_NUMBER",
+        "prettyPrint": "false",  # Google indents answers by default: a third of the bytes
+        "majorDimension": major_dimension,
+    }
 
 
 def _a1(title: str) -> str:
