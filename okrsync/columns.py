@@ -43,7 +43,6 @@ class Col(StrEnum):
 
 OWNER_COLUMNS: tuple[Col, ...] = tuple(Col)[: tuple(Col).index(Col.DUE_DATE) + 1]
 COMPUTED_COLUMNS: tuple[Col, ...] = tuple(Col)[len(OWNER_COLUMNS) :]
-REQUIRED_HEADERS: tuple[Col, ...] = (Col.OBJECTIVE, Col.KEY_RESULT, Col.OWNER, Col.TARGET)
 
 # How computed cells are written; backends turn these into number formats.
 PERCENT_COLUMNS = frozenset({Col.PROGRESS, Col.EXPECTED})
@@ -87,3 +86,28 @@ def normalize_header(text: object) -> str:
 
 
 CANONICAL_BY_KEY: dict[str, Col] = {normalize_header(c.value): c for c in Col}
+
+
+def col_letter(col: int) -> str:
+    """1-based column number -> A1 letters, as both Excel and Google Sheets name columns.
+
+    >>> col_letter(1), col_letter(27)
+    ('A', 'AA')
+    """
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def col_number(letters: str) -> int:
+    """A1 letters (upper case) -> 1-based column number: the inverse of :func:`col_letter`.
+
+    >>> col_number("AA")
+    27
+    """
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n

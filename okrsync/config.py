@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG_PATH = Path("config/okrsync.toml")
+#: Weekday names as config values spell them, Monday first like ``date.weekday()``
+#: (``digest_day``, ``[schedule] at``).
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # The same rule as Owner Email and the mail boundary, so a config address is never
 # accepted here and refused at send time.

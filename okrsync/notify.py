@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from okrsync.columns import Col
-from okrsync.config import Config
+from okrsync.config import WEEKDAYS, Config
 from okrsync.errors import RowIssue
 from okrsync.ledger import DELIVERED, Ledger, LedgerStatus, ReminderKr
 from okrsync.mail import (
@@ -69,7 +69,6 @@ log = logging.getLogger(__name__)
 MAX_REMINDERS = 3
 #: A reminder about the same missed check-in is repeated after this many days.
 REMIND_AGAIN_AFTER = 7
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class Kind(StrEnum):
@@ -201,7 +200,7 @@ def digest_window(today: dt.date, digest_day: str) -> dt.date:
     ``digest_day`` on or before today."""
     if digest_day == "daily":
         return today
-    back = (today.weekday() - _WEEKDAYS.index(digest_day)) % 7
+    back = (today.weekday() - WEEKDAYS.index(digest_day)) % 7
     return today - dt.timedelta(days=back)
 
 

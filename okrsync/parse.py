@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from okrsync.backends.base import Percent
+from okrsync.backends.base import SERIAL_EPOCH, Percent
 from okrsync.columns import Health, KrType
 
 __all__ = [
@@ -38,13 +38,12 @@ __all__ = [
     "parse_emails",
     "parse_health",
     "parse_numbers",
+    "parse_numbers_and_percent",
     "parse_types",
     "percent_mask",
     "text_of",
 ]
 
-# Google Sheets and Excel count days from 1899-12-30 (Lotus's 1900 leap-year bug included).
-SERIAL_EPOCH = pd.Timestamp("1899-12-30")
 _MIN_DATE = pd.Timestamp("1900-01-01")
 _MAX_DATE = pd.Timestamp("2199-12-31")
 # Serial day numbers of _MIN_DATE and of the day after _MAX_DATE.
@@ -151,19 +150,25 @@ def number_mask(kinds: pd.Series) -> pd.Series:
 def parse_numbers(raw: pd.Series | Cells) -> Parsed:
     """Numbers from number cells and from text like ``1,200``, ``3.5``, ``75%``, ``$1,200``, ``-4``.
 
-    Returns float values (``NaN`` for blank or bad). Use :func:`percent_mask` to learn
-    which cells were written as percentages.
+    Returns float values (``NaN`` for blank or bad). Use :func:`parse_numbers_and_percent`
+    to learn in the same pass which cells were written as percentages.
     """
-    values, _pct, bad = _numbers(raw)
+    values, _pct, bad = parse_numbers_and_percent(raw)
     return Parsed(values, bad)
 
 
 def percent_mask(raw: pd.Series | Cells) -> pd.Series:
     """Cells written as a percentage: ``75%`` as text, or a number cell shown as percent."""
-    return _numbers(raw)[1]
+    return parse_numbers_and_percent(raw)[1]
 
 
-def _numbers(column: pd.Series | Cells) -> tuple[pd.Series, pd.Series, pd.Series]:
+def parse_numbers_and_percent(
+    column: pd.Series | Cells,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """:func:`parse_numbers` and :func:`percent_mask` in one pass: ``(values, pct, bad)``.
+
+    For a column that needs both (a percent KR's Current), so the text is parsed once.
+    """
     cells = as_cells(column)
     raw, kinds = cells.raw, cells.kinds
     numeric = number_mask(kinds)

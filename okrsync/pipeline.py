@@ -59,7 +59,6 @@ class SyncResult:
     today: dt.date
     location: str
     dry_run: bool = False
-    wrote: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -248,7 +247,6 @@ def _run(
             today=today,
             location=backend.location(),
             dry_run=dry_run,
-            wrote=apply and bool(changes),
             extras=extras,
         )
         if send:

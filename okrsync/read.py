@@ -7,17 +7,18 @@ are left out of the frame (and so are never written).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from okrsync.backends.base import SheetTable
-from okrsync.columns import CANONICAL_BY_KEY, COMPUTED_COLUMNS, Col, normalize_header
+from okrsync.columns import CANONICAL_BY_KEY, COMPUTED_COLUMNS, Col, col_letter, normalize_header
 from okrsync.config import Config
 from okrsync.errors import SheetLayoutError
 from okrsync.parse import Cells
 
-__all__ = ["Frame", "read_table", "used_width"]
+__all__ = ["Frame", "match_headers", "read_table", "used_width"]
 
 #: Headers the sheet must have: without them no row can be understood.
 REQUIRED_HEADERS = (Col.OBJECTIVE, Col.KEY_RESULT, Col.OWNER)
@@ -57,20 +58,7 @@ def read_table(table: SheetTable, config: Config) -> Frame:
 
     :raises SheetLayoutError: two headers name the same column, or a required one is missing.
     """
-    positions: dict[Col, int] = {}
-    for index, header in enumerate(table.header, start=1):
-        key = normalize_header(header)
-        if not key:
-            continue
-        col = config.columns.get(key) or CANONICAL_BY_KEY.get(key)
-        if col is None:
-            continue
-        if col in positions:
-            raise SheetLayoutError(
-                f'Worksheet "{table.title}" has two {col} columns ({_letter(positions[col])} and '
-                f"{_letter(index)}); rename or remove one so okrsync knows which to use."
-            )
-        positions[col] = index
+    positions, _ = match_headers(table.header, config.columns, table.title)
     missing = [c.value for c in REQUIRED_HEADERS if c not in positions]
     if missing:
         names = ", ".join(f'"{m}"' for m in missing)
@@ -112,6 +100,39 @@ def read_table(table: SheetTable, config: Config) -> Frame:
     )
 
 
+def match_headers(
+    header: Sequence[object], aliases: Mapping[str, Col], worksheet: str
+) -> tuple[dict[Col, int], int]:
+    """Find the contract's columns in a header row, the one way sync and setup both do.
+
+    :param header: row 1 as read, left to right.
+    :param aliases: ``[columns]`` of the config: normalised header text -> column; tried
+        before the contract's own names.
+    :param worksheet: the worksheet's title, for the error message.
+    :returns: each column found -> its 1-based sheet column, and the 1-based column of the
+        last non-blank header (0 when the row is blank).
+    :raises SheetLayoutError: two headers name the same column.
+    """
+    positions: dict[Col, int] = {}
+    last = 0
+    for index, text in enumerate(header, start=1):
+        key = normalize_header(text)
+        if not key:
+            continue
+        last = index
+        col = aliases.get(key) or CANONICAL_BY_KEY.get(key)
+        if col is None:
+            continue
+        if col in positions:
+            raise SheetLayoutError(
+                f'Worksheet "{worksheet}" has two {col} columns '
+                f"({col_letter(positions[col])} and {col_letter(index)}); rename or remove one "
+                "so okrsync knows which to use."
+            )
+        positions[col] = index
+    return positions, last
+
+
 def used_width(table: SheetTable) -> int:
     """The 1-based column of the last header or cell that holds anything.
 
@@ -126,12 +147,3 @@ def used_width(table: SheetTable) -> int:
                 width = i
                 break
     return width
-
-
-def _letter(col: int) -> str:
-    """1-based column number -> A1 letters (27 -> AA)."""
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters

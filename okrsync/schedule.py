@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import schedule
 
+from okrsync.config import WEEKDAYS
 from okrsync.errors import ConfigError, OkrsyncError
 
 if TYPE_CHECKING:
@@ -61,7 +62,6 @@ __all__ = [
     "run_forever",
 ]
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _AT_RE = re.compile(r"^(?P<day>[a-z]+)\s+(?P<h>\d{1,2}):(?P<m>\d{2})$")
 _EVERY_RE = re.compile(r"^every\s+(?P<n>\d+)\s*(?P<unit>m|min|minutes?|h|hours?)$")
 
@@ -97,7 +97,7 @@ def parse_at(text: str) -> At:
         if minutes < 1:
             raise ValueError(f"{text!r}: the interval must be at least 1 minute")
         return At(day="every", every_minutes=minutes)
-    if (m := _AT_RE.match(spec)) and m["day"] in (*_WEEKDAYS, "daily"):
+    if (m := _AT_RE.match(spec)) and m["day"] in (*WEEKDAYS, "daily"):
         hour, minute = int(m["h"]), int(m["m"])
         if hour < 24 and minute < 60:
             return At(day=m["day"], hour=hour, minute=minute)
@@ -154,7 +154,7 @@ def next_after(at: At, tz: ZoneInfo, after: datetime) -> datetime:
         return min(candidate, end).astimezone(tz)
     for offset in range(8):
         day = today + timedelta(days=offset)
-        if at.day != "daily" and _WEEKDAYS[day.weekday()] != at.day:
+        if at.day != "daily" and WEEKDAYS[day.weekday()] != at.day:
             continue
         candidate = _wall(day, at.hour, at.minute, tz)
         if candidate > after:

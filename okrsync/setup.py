@@ -25,11 +25,10 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from okrsync.backends import open_backend
-from okrsync.columns import CANONICAL_BY_KEY, COMPUTED_COLUMNS, Col, Health, KrType
-from okrsync.columns import normalize_header as _normalize
+from okrsync.columns import COMPUTED_COLUMNS, Col, Health, KrType, col_letter
 from okrsync.config import Config
-from okrsync.errors import SheetLayoutError
 from okrsync.lock import RunLock
+from okrsync.read import match_headers
 
 __all__ = [
     "Colour",
@@ -40,7 +39,6 @@ __all__ = [
     "SetupPlan",
     "SetupResult",
     "Validation",
-    "column_letter",
     "plan_setup",
     "setup",
 ]
@@ -126,7 +124,7 @@ class Placement:
 
     def label(self, col: Col) -> str:
         """``Progress (column R)``."""
-        return f"{col.value} (column {column_letter(self.positions[col])})"
+        return f"{col.value} (column {col_letter(self.positions[col])})"
 
     def blocks(self, columns: Sequence[Col]) -> list[tuple[int, int]]:
         """The positions of ``columns`` as runs of adjacent sheet columns, ``(first, last)``."""
@@ -169,23 +167,7 @@ class SetupPlan:
 
         :raises SheetLayoutError: two headers name the same column.
         """
-        found: dict[Col, int] = {}
-        last = 0
-        for index, text in enumerate(header, start=1):
-            key = _normalize(text)
-            if not key:
-                continue
-            last = index
-            col = self.aliases.get(key) or CANONICAL_BY_KEY.get(key)
-            if col is None:
-                continue
-            if col in found:
-                raise SheetLayoutError(
-                    f'Worksheet "{self.worksheet}" has two {col} columns '
-                    f"({column_letter(found[col])} and {column_letter(index)}); rename or "
-                    "remove one so okrsync knows which to use."
-                )
-            found[col] = index
+        found, last = match_headers(header, self.aliases, self.worksheet)
         added: list[tuple[int, str]] = []
         next_col = max(last, used) + 1
         for spec in self.columns:
@@ -390,15 +372,6 @@ def setup(config: Config, *, dry_run: bool = False) -> SetupResult:
 # --- what each change is called (the same words on both backends) -----------------------
 
 
-def column_letter(col: int) -> str:
-    """1-based column number -> A1 letters (1 -> A, 27 -> AA)."""
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def spans(cols: Sequence[int]) -> str:
     """Sheet columns as short text: ``[1, 2, 3, 5]`` -> ``A–C, E``."""
     out: list[str] = []
@@ -409,13 +382,13 @@ def spans(cols: Sequence[int]) -> str:
         else:
             runs.append([c])
     for run in runs:
-        first, last = column_letter(run[0]), column_letter(run[-1])
+        first, last = col_letter(run[0]), col_letter(run[-1])
         out.append(first if len(run) == 1 else f"{first}–{last}")
     return ", ".join(out)
 
 
 def describe_header(col: int, text: str) -> str:
-    return f'add header "{text}" in column {column_letter(col)}'
+    return f'add header "{text}" in column {col_letter(col)}'
 
 
 DESCRIBE_FREEZE = "freeze the header row"

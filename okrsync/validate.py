@@ -28,8 +28,8 @@ from okrsync.parse import (
     parse_emails,
     parse_health,
     parse_numbers,
+    parse_numbers_and_percent,
     parse_types,
-    percent_mask,
 )
 from okrsync.read import Frame
 
@@ -194,16 +194,17 @@ def validate(frame: Frame, config: Config, today: dt.date) -> Checked:
     )
 
     current_raw = frame.column(Col.CURRENT)
-    current, bad_current = parse_numbers(current_raw)
-    done, bad_done = parse_done(current_raw)
+    current, written_pct, bad_current = parse_numbers_and_percent(current_raw)
+    # Only boolean KRs read Current as done / not done: map just their rows.
+    bool_current = current_raw.take(is_bool)
+    done, bad_done = parse_done(bool_current)
     # Blank is "not done" for Progress, but not a check-in: History must not record it.
-    done = done.where(~current_raw.blank)
+    done = done.where(~bool_current.blank).reindex(raw.index)
     # percent: "75%" or a percent-formatted cell is the fraction; a bare number above 1 is %.
-    written_pct = percent_mask(current_raw)
     as_fraction = current.where(written_pct | (current <= 1), current / 100.0)
     current = current.where(~is_pct, as_fraction).where(~is_bool, done)
     issues.add(bad_current & ~is_bool, Col.CURRENT, "is not a number")
-    issues.add(bad_done & is_bool, Col.CURRENT, "is not done or not done (use done, yes or no)")
+    issues.add(bad_done, Col.CURRENT, "is not done or not done (use done, yes or no)")
     kr[Col.START] = start
     kr[Col.TARGET] = target
     kr[Col.CURRENT] = current

@@ -237,7 +237,8 @@ def test_sync_writes_the_protected_columns_and_stays_idempotent(
     config = load_config(view.config)
     setup(config)
     first = sync(config, today=TODAY)
-    assert first.wrote
+    assert first.changes
+    assert not first.dry_run
     rows = view.values()
     header = rows[0]
     health = [r[header.index("Health")] for r in rows[1:3]]

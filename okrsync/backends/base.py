@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from okrsync.setup import SetupPlan
 
-__all__ = ["Cell", "CellChange", "Percent", "SheetBackend", "SheetTable"]
+__all__ = [
+    "SERIAL_EPOCH",
+    "Cell",
+    "CellChange",
+    "Percent",
+    "SheetBackend",
+    "SheetTable",
+    "serial_number",
+]
 
 
 class Percent(float):
@@ -35,6 +43,22 @@ class Percent(float):
 
 #: A typed cell as a backend returns it. Dates may also come as Google serial numbers.
 Cell = str | bool | int | float | dt.date | dt.datetime | None
+
+#: Day 0 of the serial numbers Google Sheets and Excel store dates as (1899-12-30 rather
+#: than 12-31: Lotus 1-2-3 counted 1900 as a leap year, and Excel kept the bug).
+SERIAL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+def serial_number(value: dt.date | dt.datetime) -> int | float:
+    """A date as the sheet stores it: days since :data:`SERIAL_EPOCH`.
+
+    A ``date`` gives whole days (an ``int``); a ``datetime`` adds the time of day as a
+    fraction (a ``float``, rounded once, by exact division of microseconds). A timezone is
+    dropped: a sheet cell has none, and the wall-clock time is what an owner reads.
+    """
+    if isinstance(value, dt.datetime):
+        return (value.replace(tzinfo=None) - SERIAL_EPOCH) / dt.timedelta(days=1)
+    return (value - SERIAL_EPOCH.date()).days
 
 
 @dataclass

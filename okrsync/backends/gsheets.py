@@ -53,8 +53,22 @@ from gspread.exceptions import APIError, NoValidUrlKeyFound
 from gspread.http_client import FileType, HTTPClient, ParamsType
 from gspread.utils import extract_id_from_url
 
-from okrsync.backends.base import Cell, CellChange, Percent, SheetBackend, SheetTable
-from okrsync.columns import DATE_COLUMNS, INTEGER_COLUMNS, PERCENT_COLUMNS, Col, normalize_header
+from okrsync.backends.base import (
+    Cell,
+    CellChange,
+    Percent,
+    SheetBackend,
+    SheetTable,
+    serial_number,
+)
+from okrsync.columns import (
+    DATE_COLUMNS,
+    INTEGER_COLUMNS,
+    PERCENT_COLUMNS,
+    Col,
+    col_letter,
+    normalize_header,
+)
 from okrsync.config import SheetConfig
 from okrsync.errors import ConfigError, SheetError, SheetLayoutError
 
@@ -88,7 +102,6 @@ DATETIME_FORMAT = {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm:ss"}
 INTEGER_FORMAT = {"type": "NUMBER", "pattern": "0"}
 VALUE_ONLY = "userEnteredValue"
 VALUE_AND_FORMAT = "userEnteredValue,userEnteredFormat.numberFormat"
-SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 NEW_SHEET_ROWS = 1000
 NEW_SHEET_COLS = 26
 
@@ -350,12 +363,7 @@ class GSheetsBackend(SheetBackend):
         wanted = [self.worksheet] + [
             t for t in dict.fromkeys(extra) if t in titles and t != self.worksheet
         ]
-        params = {
-            "valueRenderOption": "UNFORMATTED_VALUE",
-            "dateTimeRenderOption": "SERIAL_NUMBER",
-            "prettyPrint": "false",  # Google indents answers by default: a third of the bytes
-            "majorDimension": "ROWS",
-        }
+        params = _values_params("ROWS")
         response = self._call(
             "reading the sheet",
             lambda h: h.values_batch_get(self.key, [_a1(t) for t in wanted], params=params),
@@ -508,7 +516,7 @@ class GSheetsBackend(SheetBackend):
             col: [first[col - 1] if col - 1 < len(first) else {}] for col in formatted
         }
         if formatted and rows > 2:
-            ranges = [f"{title}!{_letters(c)}3:{_letters(c)}{rows}" for c in formatted]
+            ranges = [f"{title}!{col_letter(c)}3:{col_letter(c)}{rows}" for c in formatted]
             column_params = {"ranges": ranges, "fields": COLUMN_FIELDS, "prettyPrint": "false"}
             got = self._call(
                 "reading the sheet's formats",
@@ -588,13 +596,8 @@ class GSheetsBackend(SheetBackend):
         title = _a1(self.worksheet)
         ranges = [f"{title}!1:1"]
         columns = [c for c in (id_col, print_col) if c is not None and c <= grid_cols]
-        ranges += [f"{title}!{_letters(c)}:{_letters(c)}" for c in columns]
-        params = {
-            "valueRenderOption": "UNFORMATTED_VALUE",
-            "dateTimeRenderOption": "SERIAL_NUMBER",
-            "prettyPrint": "false",  # Google indents answers by default: a third of the bytes
-            "majorDimension": "COLUMNS",
-        }
+        ranges += [f"{title}!{col_letter(c)}:{col_letter(c)}" for c in columns]
+        params = _values_params("COLUMNS")
         response = self._call(
             "re-reading the ID column",
             lambda h: h.values_batch_get(self.key, ranges, params=params),
@@ -866,7 +869,7 @@ def _check_columns(
             continue  # someone (a previous run) already wrote the header we are adding
         raise SheetError(
             f'The columns of worksheet "{worksheet}" changed while okrsync was syncing (column '
-            f'{_letters(col)} was "{was}", now "{is_}"); nothing was written, run the sync again.'
+            f'{col_letter(col)} was "{was}", now "{is_}"); nothing was written, run the sync again.'
         )
 
 
@@ -1008,14 +1011,6 @@ def _extended_value(value: Cell) -> dict[str, Any] | None:
     return {"stringValue": text} if text else None
 
 
-def serial_number(value: dt.date | dt.datetime) -> int | float:
-    """A date as Google's serial number: days since 1899-12-30, time as a fraction."""
-    if isinstance(value, dt.datetime):
-        delta = value.replace(tzinfo=None) - SERIAL_EPOCH
-        return delta.days + delta.seconds / 86400 + delta.microseconds / 86_400_000_000
-    return (value - SERIAL_EPOCH.date()).days
-
-
 def _arrange(
     known: SheetTable | None, header: Sequence[str], rows: Sequence[Sequence[Cell]]
 ) -> tuple[list[list[Cell]], list[str], list[tuple[int, str]]]:
@@ -1053,18 +1048,23 @@ def _arrange(
 # --- reading helpers -------------------------------------------------------------------------
 
 
+def _values_params(major_dimension: str) -> dict[str, str]:
+    """Query parameters of a values read: typed cells, dates as serial numbers.
+
+    The sync's read and the re-read before a write must see cells the same way: the
+    write finds each row again by comparing the IDs and headers of the two.
+    """
+    return {
+        "valueRenderOption": "UNFORMATTED_VALUE",
+        "dateTimeRenderOption": "SERIAL_NUMBER",
+        "prettyPrint": "false",  # Google indents answers by default: a third of the bytes
+        "majorDimension": major_dimension,
+    }
+
+
 def _a1(title: str) -> str:
     """A sheet title quoted for a range (``'Check-ins'``; quotes in it doubled)."""
     return "'" + title.replace("'", "''") + "'"
-
-
-def _letters(col: int) -> str:
-    """1-based column number -> letters (1 -> A, 27 -> AA)."""
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _grid_data(got: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -22,7 +22,8 @@ from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
-from okrsync.backends.base import Cell
+from okrsync.backends.base import Cell, serial_number
+from okrsync.columns import col_letter, col_number
 
 __all__ = ["CellWrite", "XlsxPackage"]
 
@@ -33,7 +34,6 @@ CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 WORKSHEET_TYPE = REL + "/worksheet"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
-EPOCH = dt.datetime(1899, 12, 30)
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
 #: The order CT_Worksheet and CT_Stylesheet want their children in (ECMA-376 part 1).
 WORKSHEET_ORDER = (
@@ -53,22 +53,6 @@ STYLESHEET_ORDER = (
 
 def _q(tag: str) -> str:
     return f"{{{MAIN}}}{tag}"
-
-
-def col_letter(col: int) -> str:
-    """1-based column number -> letters (1 -> A, 27 -> AA)."""
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 @dataclass(frozen=True)
@@ -550,10 +534,8 @@ def _set_value(cell: etree._Element, value: Cell) -> None:
         text = repr(float(value)) if isinstance(value, float) else str(value)
         etree.SubElement(cell, _q("v")).text = text
     elif isinstance(value, dt.date):
-        if not isinstance(value, dt.datetime):
-            value = dt.datetime(value.year, value.month, value.day)
-        serial = (value - EPOCH) / dt.timedelta(days=1)
-        text = str(int(serial)) if serial.is_integer() else repr(serial)
+        serial = serial_number(value)
+        text = str(int(serial)) if float(serial).is_integer() else repr(serial)
         etree.SubElement(cell, _q("v")).text = text
     else:
         cell.set("t", "inlineStr")

@@ -47,11 +47,9 @@ from okrsync.backends.xlsx_package import (
     _cell_col,
     _index_cells,
     _q,
-    col_letter,
-    col_number,
     insert_in_order,
 )
-from okrsync.columns import Col
+from okrsync.columns import Col, col_letter, col_number
 from okrsync.setup import (
     DESCRIBE_FREEZE,
     Colour,
