@@ -136,7 +136,7 @@ def _jsonable(value: object) -> object:
 
 def check(config: Config, *, today: dt.date, backend: SheetBackend | None = None) -> SyncResult:
     """Read, validate and compute; write and send nothing (``okrsync validate``)."""
-    result = _run(config, today=today, backend=backend, dry_run=True, apply=False, send=False)
+    result = _run(config, today=today, backend=backend, dry_run=True, send=False)
     # Nothing is planned to be written by a validation: it is not a dry run of a sync.
     result.dry_run = False
     result.changes = []
@@ -160,9 +160,9 @@ def sync(
     :raises OkrsyncError: the sheet cannot be read or written (see :mod:`okrsync.errors`).
     """
     if dry_run:
-        return _run(config, today=today, backend=backend, dry_run=True, apply=False, send=True)
+        return _run(config, today=today, backend=backend, dry_run=True, send=True)
     with RunLock(config.state.dir):
-        return _run(config, today=today, backend=backend, dry_run=False, apply=True, send=True)
+        return _run(config, today=today, backend=backend, dry_run=False, send=True)
 
 
 def _run(
@@ -171,10 +171,10 @@ def _run(
     today: dt.date,
     backend: SheetBackend | None,
     dry_run: bool,
-    apply: bool,
     send: bool,
 ) -> SyncResult:
     own = backend is None
+    apply = not dry_run  # a dry run (and validate) plans everything, changes nothing
     backend = backend or open_backend(config)
     title = config.history.worksheet if config.history.enabled else ""
     try:

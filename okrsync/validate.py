@@ -134,12 +134,7 @@ def validate(frame: Frame, config: Config, today: dt.date) -> Checked:
     cycle_start = pd.Timestamp(config.cycle.start)
 
     for col in TEXT_COLUMNS:
-        cell = frame.column(col)
-        text = cell.text
-        # A number typed in a text column (an Owner called 7?) still reads as its text.
-        other = cell.raw.notna() & text.isna()
-        text = text.where(~other, cell.raw[other].map(_plain)) if other.any() else text
-        kr[col] = text.fillna("").astype(object)
+        kr[col] = _owner_text(frame.column(col)).astype(object)
     kr[Col.TEAM] = kr[Col.TEAM].where(kr[Col.TEAM] != "", NO_TEAM)
 
     for col in (Col.OBJECTIVE, Col.KEY_RESULT, Col.OWNER):
@@ -283,11 +278,7 @@ def validate(frame: Frame, config: Config, today: dt.date) -> Checked:
 
 def _ids(cell: Cells, issues: _Issues) -> tuple[pd.Series, pd.Series]:
     """Keep IDs as entered; fill blanks with KR-nnnn above the highest; flag duplicates."""
-    text = cell.text
-    other = cell.raw.notna() & text.isna()
-    if other.any():
-        text = text.where(~other, cell.raw[other].map(_plain))
-    text = text.fillna("")
+    text = _owner_text(cell)
     ours = text.str.match(_ID_RE, flags=re.IGNORECASE).fillna(value=False).astype(bool)
     numbers = pd.to_numeric(text[ours].str[3:], errors="coerce")
     highest = int(numbers.max()) if numbers.notna().any() else 0
@@ -334,6 +325,16 @@ def _dates_as_shown(cells: Cells, parsed: pd.Series, mask: pd.Series) -> pd.Seri
 
 def _isna(value: object) -> bool:
     return value is None or (isinstance(value, float) and value != value)
+
+
+def _owner_text(cell: Cells) -> pd.Series:
+    """The column as text, ``""`` when blank; a number or date cell reads as an owner would
+    type it (an Owner called 7 is "7", not an error)."""
+    text = cell.text
+    other = cell.raw.notna() & text.isna()
+    if other.any():
+        text = text.where(~other, cell.raw[other].map(_plain))
+    return text.fillna("")
 
 
 def _plain(value: object) -> str:
