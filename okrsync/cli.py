@@ -371,7 +371,7 @@ def _report(ctx: click.Context, result: SyncResult, json_output: bool, *, verb: 
         return
     console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
     counts = result.health_counts()
-    cells = sum(1 for c in result.changes if c.row > 1)
+    cells = len(result.cell_changes)
     table = Table(
         title=f"okrsync {verb} — {result.today.isoformat()} — {result.location}",
         title_justify="left",

@@ -82,9 +82,14 @@ class SyncResult:
     def overdue(self) -> int:
         return int((self.table[Col.OVERDUE] == "yes").sum())
 
+    @property
+    def cell_changes(self) -> list[CellChange]:
+        """The data cells written (or to be written): the changes below the header row."""
+        return [c for c in self.changes if c.row > 1]
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``--json`` prints)."""
-        cells = [c for c in self.changes if c.row > 1]
+        cells = self.cell_changes
         out: dict[str, Any] = {
             "today": self.today.isoformat(),
             "location": self.location,
